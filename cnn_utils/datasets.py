@@ -1,0 +1,149 @@
+"""Data set loaders returning the course's tuple ``(X_train, Y_train, X_test, Y_test, classes)``.
+
+* ``load_happy_dataset`` / ``load_signs_dataset`` read the course's original
+  ``.h5`` files (``train_happy.h5``/``test_happy.h5``, ``train_signs.h5``/``test_signs.h5``)
+  when a user has them and drops them into ``data/``.
+* ``load_faces_dataset`` (faces vs non-faces, from scikit-image's ``lfw_subset``) and
+  ``load_digits_dataset`` (scikit-learn's handwritten digits) are real data sets that
+  ship with packages, resized to the course's 64x64x3.
+* ``binary_dataset`` and ``multiclass_dataset`` pick the course file when present and
+  the shipped data set otherwise, and say which one they used.
+
+Shapes, as in the course: ``X`` is (m, 64, 64, 3) uint8 in [0, 255]; ``Y`` is (1, m) int;
+``classes`` is a 1-D array of class names.
+"""
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from cnn_utils.config import DATA_DIR
+
+H5_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
+
+
+def _read_h5(path, keys):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found. Copy the course's file there, or use the shipped data set "
+            f"(binary_dataset() / multiclass_dataset())."
+        )
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in keys if k not in f]
+            if missing:
+                raise ValueError(
+                    f"{path} is not in the course's .h5 layout: missing dataset(s) {missing}; "
+                    f"it has {sorted(f.keys())}"
+                )
+            return {k: np.array(f[k][:]) for k in keys}
+    except OSError as err:
+        raise ValueError(f"{path} is not a readable HDF5 file ({err})") from err
+
+
+def load_course_h5(train_path, test_path):
+    """Read a course data set stored as a train and a test ``.h5`` file.
+
+    The train file holds ``train_set_x`` (m, H, W, 3) and ``train_set_y`` (m,);
+    the test file holds ``test_set_x``, ``test_set_y`` and ``list_classes``.
+    Returns ``(X_train, Y_train, X_test, Y_test, classes)`` with ``Y`` reshaped to (1, m).
+    """
+    train = _read_h5(train_path, ("train_set_x", "train_set_y"))
+    test = _read_h5(test_path, ("test_set_x", "test_set_y", "list_classes"))
+    for name, x, y in (("train", train["train_set_x"], train["train_set_y"]),
+                       ("test", test["test_set_x"], test["test_set_y"])):
+        if x.ndim != 4 or x.shape[0] != y.reshape(-1).shape[0]:
+            raise ValueError(
+                f"{name} set: expected images (m, H, W, C) and m labels, got x {x.shape} and y {y.shape}"
+            )
+    return (train["train_set_x"], train["train_set_y"].reshape(1, -1),
+            test["test_set_x"], test["test_set_y"].reshape(1, -1), test["list_classes"])
+
+
+def load_happy_dataset(directory=DATA_DIR):
+    """The course's happy-house set: ``train_happy.h5`` and ``test_happy.h5`` in ``directory``."""
+    directory = Path(directory)
+    return load_course_h5(directory / "train_happy.h5", directory / "test_happy.h5")
+
+
+def load_signs_dataset(directory=DATA_DIR):
+    """The course's SIGNS set: ``train_signs.h5`` and ``test_signs.h5`` in ``directory``."""
+    directory = Path(directory)
+    return load_course_h5(directory / "train_signs.h5", directory / "test_signs.h5")
+
+
+def _to_rgb_uint8(images, image_size):
+    """(m, h, w) floats in [0, 1] -> (m, image_size, image_size, 3) uint8, bilinear resize."""
+    import tensorflow as tf
+
+    x = tf.image.resize(images[..., None].astype("float32"), (image_size, image_size))
+    x = tf.clip_by_value(tf.round(x * 255.0), 0, 255)
+    return np.repeat(np.asarray(x, dtype=np.uint8), 3, axis=-1)
+
+
+def _split(x, y, test_fraction, seed):
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y)
+    return x_train, y_train.reshape(1, -1), x_test, y_test.reshape(1, -1)
+
+
+def load_faces_dataset(image_size=64, test_fraction=0.25, seed=0):
+    """Faces vs non-faces from scikit-image's ``lfw_subset`` (200 grey 25x25 crops).
+
+    Label 1 is a face, 0 is not. Returns ``(X_train, Y_train, X_test, Y_test, classes)``
+    with X of shape (m, image_size, image_size, 3) uint8 and a stratified split.
+    """
+    from skimage.data import lfw_subset
+
+    images = lfw_subset()  # first 100 are faces, the last 100 are not
+    labels = np.array([1] * 100 + [0] * 100)
+    x = _to_rgb_uint8(images, image_size)
+    return (*_split(x, labels, test_fraction, seed), np.array(["non-face", "face"]))
+
+
+def load_digits_dataset(image_size=64, test_fraction=0.2, seed=0):
+    """Handwritten digits 0-9 from scikit-learn (1,797 images of 8x8, grey levels 0-16).
+
+    Returns ``(X_train, Y_train, X_test, Y_test, classes)`` with X of shape
+    (m, image_size, image_size, 3) uint8 and a stratified split.
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = _to_rgb_uint8(digits.images / 16.0, image_size)
+    return (*_split(x, digits.target, test_fraction, seed), np.array([str(d) for d in range(10)]))
+
+
+def binary_dataset(directory=DATA_DIR):
+    """The course's happy-house files when present in ``directory``, else faces vs non-faces.
+
+    Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
+    """
+    directory = Path(directory)
+    if (directory / "train_happy.h5").is_file() and (directory / "test_happy.h5").is_file():
+        return load_happy_dataset(directory), f"the course's happy-house files in {directory}"
+    return load_faces_dataset(), "faces vs non-faces from scikit-image's lfw_subset (real photos)"
+
+
+def multiclass_dataset(directory=DATA_DIR):
+    """The course's SIGNS files when present in ``directory``, else scikit-learn's digits.
+
+    Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
+    """
+    directory = Path(directory)
+    if (directory / "train_signs.h5").is_file() and (directory / "test_signs.h5").is_file():
+        return load_signs_dataset(directory), f"the course's SIGNS files in {directory}"
+    return load_digits_dataset(), "handwritten digits 0-9 from scikit-learn (real scans)"
+
+
+def convert_to_one_hot(Y, C):
+    """Course helper: labels (1, m) or (m,) ints in [0, C) -> one-hot (C, m)."""
+    Y = np.asarray(Y).reshape(-1)
+    if Y.size and (Y.min() < 0 or Y.max() >= C):
+        raise ValueError(f"Y must hold integer labels in [0, {C}), got values in [{Y.min()}, {Y.max()}]")
+    return np.eye(C)[Y].T

@@ -1,0 +1,76 @@
+"""Plots and drawing shared by the notebooks (matplotlib and Pillow)."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None):
+    """Show a grid of images.
+
+    Arguments:
+        images: sequence or array of images, each (H, W), (H, W, 1) or (H, W, 3);
+            floats are expected in [0, 1], integers in [0, 255].
+        titles: optional sequence of strings, one per image.
+    Returns the matplotlib Figure.
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("images must contain at least one image")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
+    ncols = min(ncols, len(images))
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, image in enumerate(images):
+        image = np.asarray(image)
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        ax = axes.flat[i]
+        ax.imshow(image, cmap=cmap if cmap is not None else ("gray" if image.ndim == 2 else None))
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, metrics=("loss", "accuracy"), title=None):
+    """Plot training (and validation, when present) curves of a Keras History, one panel per metric."""
+    logs = history.history if hasattr(history, "history") else dict(history)
+    metrics = [m for m in metrics if m in logs]
+    if not metrics:
+        raise ValueError(f"history has none of the metrics asked for; it has {sorted(logs)}")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], "o-", label="train")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names, title="Confusion matrix (held-out set)"):
+    """Plot a confusion matrix with counts in the cells; rows are true classes."""
+    from sklearn.metrics import confusion_matrix
+
+    cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(class_names)))
+    fig, ax = plt.subplots(figsize=(0.5 * len(class_names) + 2.5, 0.5 * len(class_names) + 2))
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), count in np.ndenumerate(cm):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > cm.max() / 2 else "black", fontsize=8)
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
