@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/W*.ipynb))
 CELL_TIMEOUT := 900
 
-.PHONY: setup assets run test lab bench refresh clean
+.PHONY: setup assets run test lab bench refresh exercises clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ refresh: assets
 		$(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
 		echo "$$(basename $$nb): $$(( $$(date +%s) - start )) s"; \
 	done
+
+# Student notebooks: every solution region replaced by a placeholder, outputs cleared.
+exercises: setup
+	$(PY) -m cnn_utils.exercises notebooks build/exercises
 
 lab: assets
 	$(JUPYTER) lab notebooks

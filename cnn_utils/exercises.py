@@ -1,0 +1,86 @@
+"""Student notebooks: the solution notebooks with every exercise body taken out.
+
+In a solution notebook, the code a learner writes sits between two marker lines::
+
+    ### START CODE HERE
+    Z = np.sum(a_slice_prev * W) + float(b)
+    ### END CODE HERE
+
+``make_student_notebook`` keeps the markers, replaces the lines between them
+with a ``raise NotImplementedError`` placeholder and clears every output, so
+that the learner's notebook stops at the first check until the gap is filled.
+
+Command line (``make exercises``)::
+
+    python -m cnn_utils.exercises notebooks build/exercises
+"""
+import sys
+from pathlib import Path
+
+import nbformat
+
+START = "### START CODE HERE"
+END = "### END CODE HERE"
+PLACEHOLDER = 'raise NotImplementedError("Exercise: write your code between the START and END markers")'
+
+
+def strip_solutions(source):
+    """Replace the lines between START/END marker pairs of a cell's source; return ``(source, count)``.
+
+    The placeholder is indented like the START marker. Raises ``ValueError``
+    when markers are unbalanced.
+    """
+    out, count, inside = [], 0, False
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(START):
+            if inside:
+                raise ValueError(f"line {number}: START CODE HERE inside another exercise region")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [line, indent + PLACEHOLDER]
+            count += 1
+        elif stripped.startswith(END):
+            if not inside:
+                raise ValueError(f"line {number}: END CODE HERE without a START")
+            inside = False
+            out.append(line)
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("START CODE HERE without a matching END CODE HERE")
+    return "\n".join(out), count
+
+
+def make_student_notebook(src, dst):
+    """Write the student version of notebook ``src`` to ``dst``; return the number of exercises."""
+    nb = nbformat.read(src, as_version=4)
+    total = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            cell.source, count = strip_solutions(cell.source)
+        except ValueError as err:
+            raise ValueError(f"{src}: {err}") from err
+        total += count
+        cell.outputs = []
+        cell.execution_count = None
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dst)
+    return total
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        raise SystemExit("usage: python -m cnn_utils.exercises SOLUTION_DIR OUTPUT_DIR")
+    src_dir, out_dir = Path(argv[0]), Path(argv[1])
+    for src in sorted(src_dir.glob("W*.ipynb")):
+        count = make_student_notebook(src, out_dir / src.name)
+        print(f"{src.name}: {count} exercises")
+
+
+if __name__ == "__main__":
+    main()
