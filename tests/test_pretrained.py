@@ -1,0 +1,117 @@
+"""Tests for cnn_utils.pretrained: the VGG16 base converted from HED, checksums, atomic writes."""
+import shutil
+
+import keras
+import numpy as np
+import pytest
+from skimage import data
+
+from cnn_utils import pretrained
+from cnn_utils.pretrained import AssetError
+
+
+@pytest.fixture(scope="module")
+def weights_path():
+    return pretrained.prepare_vgg16_hed()  # a no-op when `make assets` already ran
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return data.astronaut()[::4, ::4]  # (128, 128, 3) uint8, a real photo
+
+
+def test_converted_vgg16_reproduces_hed_conv_outputs(weights_path, photo):
+    base = pretrained.vgg16_base(weights_path=weights_path)
+    x = keras.applications.vgg16.preprocess_input(photo[None].astype("float32"))
+    last_convs = ["block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"]
+    ours = keras.Model(base.input, [base.get_layer(name).output for name in last_convs])(x)
+    hed = pretrained.hed_model()
+    h = x
+    for block, got in zip((hed.block1, hed.block2, hed.block3, hed.block4, hed.block5), ours):
+        h = block(h)
+        assert got.shape == h.shape
+        np.testing.assert_allclose(np.asarray(got), np.asarray(h), rtol=1e-5, atol=1e-4)
+    assert float(np.abs(np.asarray(ours[-1])).max()) > 1.0  # not an all-zero base
+
+
+def test_base_is_vgg16_without_top(weights_path):
+    base = pretrained.vgg16_base((64, 96, 3), weights_path=weights_path)
+    assert base.count_params() == 14_714_688
+    assert base.output.shape == (None, 2, 3, 512)
+    kernel = base.get_layer("block1_conv1").get_weights()[0]
+    fresh = keras.applications.VGG16(weights=None, include_top=False, input_shape=(64, 96, 3))
+    assert not np.allclose(kernel, fresh.get_layer("block1_conv1").get_weights()[0])
+
+
+def test_bad_input_shape_is_refused(weights_path):
+    with pytest.raises(ValueError, match="input_shape"):
+        pretrained.vgg16_base((64, 64, 1), weights_path=weights_path)
+
+
+def _copy_asset(src, folder):
+    dst = folder / src.name
+    shutil.copy(src, dst)
+    shutil.copy(pretrained.checksum_path(src), pretrained.checksum_path(dst))
+    return dst
+
+
+def test_corrupted_file_is_detected(weights_path, tmp_path):
+    copy = _copy_asset(weights_path, tmp_path)
+    assert pretrained.verified(copy) == copy
+    with open(copy, "r+b") as f:  # flip one byte in the middle of the weights
+        f.seek(copy.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.verified(copy)
+    with pytest.raises(AssetError, match="corrupted"):
+        pretrained.vgg16_base(weights_path=copy)
+
+
+def test_missing_file_or_checksum_is_detected(weights_path, tmp_path):
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.vgg16_base(weights_path=tmp_path / "absent.weights.h5")
+    copy = _copy_asset(weights_path, tmp_path)
+    pretrained.checksum_path(copy).unlink()
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.verified(copy)
+
+
+def test_conversion_writes_verified_file_and_is_idempotent(weights_path, tmp_path):
+    target = tmp_path / "vgg16.weights.h5"
+    assert pretrained.prepare_vgg16_hed(target) == target
+    assert pretrained.verified(target) == target
+    stamp = target.stat().st_mtime_ns
+    pretrained.prepare_vgg16_hed(target)  # valid already: nothing is rewritten
+    assert target.stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, target.name + ".sha256"]
+
+
+def test_failed_conversion_leaves_nothing_on_disk(tmp_path, monkeypatch):
+    def crash(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"half-written")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save_weights", crash)
+    target = tmp_path / "vgg16.weights.h5"
+    with pytest.raises(OSError, match="disk full"):
+        pretrained.convert_hed_to_vgg16(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_hed_edge_map_is_a_probability_map_that_finds_edges():
+    image = np.full((64, 64, 3), 40, np.uint8)
+    image[:, 32:] = 220  # one vertical step edge
+    edges = pretrained.hed_edge_map(image)
+    assert edges.shape == (64, 64) and edges.dtype == np.float32
+    assert 0.0 <= edges.min() and edges.max() <= 1.0
+    assert edges[16:48, 30:34].mean() > 0.5 > edges[16:48, 8:20].mean() + 0.3
+
+
+def test_hed_edge_map_validates_its_input():
+    with pytest.raises(TypeError, match="uint8"):
+        pretrained.hed_edge_map(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        pretrained.hed_edge_map(np.zeros((8, 8), np.uint8))
