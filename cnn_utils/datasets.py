@@ -53,10 +53,15 @@ def load_course_h5(train_path, test_path):
     test = _read_h5(test_path, ("test_set_x", "test_set_y", "list_classes"))
     for name, x, y in (("train", train["train_set_x"], train["train_set_y"]),
                        ("test", test["test_set_x"], test["test_set_y"])):
-        if x.ndim != 4 or x.shape[0] != y.reshape(-1).shape[0]:
+        if x.ndim != 4 or y.size != x.shape[0]:
             raise ValueError(
                 f"{name} set: expected images (m, H, W, C) and m labels, got x {x.shape} and y {y.shape}"
             )
+    if train["train_set_x"].shape[1:] != test["test_set_x"].shape[1:]:
+        raise ValueError(
+            f"train images {train['train_set_x'].shape[1:]} and test images "
+            f"{test['test_set_x'].shape[1:]} must have the same (H, W, C)"
+        )
     return (train["train_set_x"], train["train_set_y"].reshape(1, -1),
             test["test_set_x"], test["test_set_y"].reshape(1, -1), test["list_classes"])
 
@@ -76,6 +81,9 @@ def load_signs_dataset(directory=DATA_DIR):
 def _to_rgb_uint8(images, image_size):
     """(m, h, w) floats in [0, 1] -> (m, image_size, image_size, 3) uint8, bilinear resize."""
     import tensorflow as tf
+
+    if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
 
     x = tf.image.resize(images[..., None].astype("float32"), (image_size, image_size))
     x = tf.clip_by_value(tf.round(x * 255.0), 0, 255)

@@ -1,0 +1,126 @@
+"""Tests for cnn_utils.datasets: the course's .h5 layout and the shipped replacements."""
+import h5py
+import numpy as np
+import pytest
+
+from cnn_utils import datasets
+
+
+def _write_course_files(directory, prefix, m_train=6, m_test=4, size=8, classes=(0, 1),
+                        skip=(), x_train_shape=None):
+    """Write train_<prefix>.h5 / test_<prefix>.h5 in the course's layout; return the arrays."""
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, x_train_shape or (m_train, size, size, 3), dtype=np.uint8)
+    y_train = rng.integers(0, len(classes), m_train)
+    x_test = rng.integers(0, 256, (m_test, size, size, 3), dtype=np.uint8)
+    y_test = rng.integers(0, len(classes), m_test)
+    train = {"train_set_x": x_train, "train_set_y": y_train, "list_classes": np.array(classes)}
+    test = {"test_set_x": x_test, "test_set_y": y_test, "list_classes": np.array(classes)}
+    for name, content in ((f"train_{prefix}.h5", train), (f"test_{prefix}.h5", test)):
+        with h5py.File(directory / name, "w") as f:
+            for key, value in content.items():
+                if key not in skip:
+                    f.create_dataset(key, data=value)
+    return x_train, y_train, x_test, y_test, np.array(classes)
+
+
+@pytest.mark.parametrize("loader, prefix, classes", [
+    (datasets.load_happy_dataset, "happy", (0, 1)),
+    (datasets.load_signs_dataset, "signs", (0, 1, 2, 3, 4, 5)),
+])
+def test_loaders_read_course_layout(tmp_path, loader, prefix, classes):
+    x_train, y_train, x_test, y_test, cls = _write_course_files(tmp_path, prefix, classes=classes)
+    X_train, Y_train, X_test, Y_test, got_classes = loader(tmp_path)
+    np.testing.assert_array_equal(X_train, x_train)
+    np.testing.assert_array_equal(X_test, x_test)
+    assert Y_train.shape == (1, 6) and Y_test.shape == (1, 4)
+    np.testing.assert_array_equal(Y_train[0], y_train)
+    np.testing.assert_array_equal(Y_test[0], y_test)
+    np.testing.assert_array_equal(got_classes, cls)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train_happy.h5"):
+        datasets.load_happy_dataset(tmp_path)
+
+
+def test_missing_key_is_reported(tmp_path):
+    _write_course_files(tmp_path, "signs", skip=("test_set_y",))
+    with pytest.raises(ValueError, match="test_set_y"):
+        datasets.load_signs_dataset(tmp_path)
+
+
+def test_wrong_image_rank_is_reported(tmp_path):
+    _write_course_files(tmp_path, "happy", x_train_shape=(6, 8, 8))
+    with pytest.raises(ValueError, match=r"train set.*\(m, H, W, C\)"):
+        datasets.load_happy_dataset(tmp_path)
+
+
+def test_label_count_mismatch_is_reported(tmp_path):
+    _write_course_files(tmp_path, "happy", x_train_shape=(5, 8, 8, 3))  # 5 images, 6 labels
+    with pytest.raises(ValueError, match="train set"):
+        datasets.load_happy_dataset(tmp_path)
+
+
+def test_train_and_test_image_sizes_must_agree(tmp_path):
+    _write_course_files(tmp_path, "happy", x_train_shape=(6, 16, 16, 3))
+    with pytest.raises(ValueError, match="same"):
+        datasets.load_happy_dataset(tmp_path)
+
+
+def test_file_that_is_not_hdf5_is_reported(tmp_path):
+    _write_course_files(tmp_path, "happy")
+    (tmp_path / "test_happy.h5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match="HDF5"):
+        datasets.load_happy_dataset(tmp_path)
+
+
+def test_binary_and_multiclass_prefer_course_files(tmp_path):
+    _write_course_files(tmp_path, "happy")
+    _write_course_files(tmp_path, "signs", classes=(0, 1, 2, 3, 4, 5))
+    (X_train, *_), source = datasets.binary_dataset(tmp_path)
+    assert "happy" in source and X_train.shape == (6, 8, 8, 3)
+    (_, _, _, _, classes), source = datasets.multiclass_dataset(tmp_path)
+    assert "SIGNS" in source and len(classes) == 6
+
+
+def test_faces_fallback_is_balanced_and_course_shaped(tmp_path):
+    (X_train, Y_train, X_test, Y_test, classes), source = datasets.binary_dataset(tmp_path)
+    assert "lfw_subset" in source
+    assert X_train.shape == (150, 64, 64, 3) and X_test.shape == (50, 64, 64, 3)
+    assert X_train.dtype == np.uint8 and Y_train.shape == (1, 150) and Y_test.shape == (1, 50)
+    assert Y_train.sum() == 75 and Y_test.sum() == 25  # stratified: half faces in each part
+    np.testing.assert_array_equal(X_train[..., 0], X_train[..., 2])  # grey copied to RGB
+    assert list(classes) == ["non-face", "face"]
+    # no image appears in both parts
+    train_keys = {x.tobytes() for x in X_train}
+    assert not any(x.tobytes() in train_keys for x in X_test)
+
+
+def test_digits_fallback_matches_sklearn(tmp_path):
+    from sklearn.datasets import load_digits
+
+    (X_train, Y_train, X_test, Y_test, classes), source = datasets.multiclass_dataset(tmp_path)
+    assert "digits" in source
+    assert X_train.shape[1:] == (64, 64, 3) and X_train.shape[0] + X_test.shape[0] == 1797
+    assert Y_train.shape == (1, X_train.shape[0]) and set(np.unique(Y_test)) == set(range(10))
+    assert list(classes) == [str(d) for d in range(10)]
+    # each 8x8 pixel becomes an 8x8 block: the block centres keep the original grey levels
+    digits = load_digits()
+    small = X_train[..., 0][:, 4::8, 4::8].astype(float) / 255 * 16
+    errors = [np.abs(digits.images - s).max(axis=(1, 2)).min() for s in small[:20]]
+    assert max(errors) < 2.0
+
+
+def test_image_size_and_fraction_are_validated():
+    with pytest.raises(ValueError, match="image_size"):
+        datasets.load_digits_dataset(image_size=0)
+    with pytest.raises(ValueError, match="test_fraction"):
+        datasets.load_faces_dataset(test_fraction=1.5)
+
+
+def test_convert_to_one_hot():
+    one_hot = datasets.convert_to_one_hot(np.array([[1, 0, 2]]), 3)
+    np.testing.assert_array_equal(one_hot, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="Y"):
+        datasets.convert_to_one_hot(np.array([3]), 3)
