@@ -74,3 +74,53 @@ def plot_confusion_matrix(y_true, y_pred, class_names, title="Confusion matrix (
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, width=2):
+    """Draw labelled boxes on a copy of an image (the course's ``draw_boxes``).
+
+    Arguments:
+        image: a PIL image, or an (H, W, 3) array (uint8, or floats in [0, 1]).
+        boxes: (n, 4) boxes ``(y1, x1, y2, x2)`` in pixels (YOLO's ``yolo_eval`` output).
+        classes: (n,) integer class indices into ``class_names``.
+        scores: optional (n,) scores printed after the class name.
+        colors: optional list of RGB tuples, one per class; a fixed palette otherwise.
+    Returns a new PIL image; the input is not modified.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    if isinstance(image, Image.Image):
+        image = image.convert("RGB")
+    else:
+        array = np.asarray(image)
+        if array.ndim != 3 or array.shape[-1] != 3:
+            raise ValueError(f"image must be a PIL image or an (H, W, 3) array, got shape {array.shape}")
+        if array.dtype.kind == "f":
+            array = np.clip(np.round(array * 255.0), 0, 255)
+        image = Image.fromarray(array.astype(np.uint8))
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    classes = np.asarray(classes).reshape(-1).astype(int)
+    if len(classes) != len(boxes):
+        raise ValueError(f"classes must have one entry per box ({len(boxes)}), got {len(classes)}")
+    if scores is not None and len(np.asarray(scores).reshape(-1)) != len(boxes):
+        raise ValueError(f"scores must have one entry per box ({len(boxes)})")
+    if len(classes) and (classes.min() < 0 or classes.max() >= len(class_names)):
+        raise ValueError(f"classes must index class_names (0..{len(class_names) - 1}), got {classes}")
+    if colors is None:
+        palette = plt.get_cmap("tab10").colors
+        colors = [tuple(int(255 * c) for c in palette[i % len(palette)]) for i in range(len(class_names))]
+    font = ImageFont.load_default()
+    draw = ImageDraw.Draw(image)
+    for i, ((y1, x1, y2, x2), c) in enumerate(zip(boxes, classes)):
+        top, left = max(0, round(y1)), max(0, round(x1))
+        bottom, right = min(image.height - 1, round(y2)), min(image.width - 1, round(x2))
+        label = class_names[c] if scores is None else f"{class_names[c]} {float(np.asarray(scores).reshape(-1)[i]):.2f}"
+        draw.rectangle([left, top, right, bottom], outline=colors[c], width=width)
+        tx1, ty1, tx2, ty2 = draw.textbbox((0, 0), label, font=font)
+        text_h = ty2 - ty1 + 2
+        text_w = tx2 - tx1 + 3
+        text_y = top - text_h if top - text_h >= 0 else top + 1
+        text_x = max(0, min(left, image.width - text_w))
+        draw.rectangle([text_x, text_y, text_x + text_w, text_y + text_h], fill=colors[c])
+        draw.text((text_x + 1, text_y - ty1 + 1), label, fill=(0, 0, 0), font=font)
+    return image

@@ -1,0 +1,214 @@
+"""Tests for cnn_utils.yolo: decoding, IoU, per-class NMS, anchors, targets and loss."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cnn_utils import yolo
+
+ANCHORS = np.array([[0.57273, 0.677385], [1.87446, 2.06253], [3.33843, 5.47434],
+                    [7.88282, 3.52778], [9.77052, 9.16828]], dtype="float32")
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --- decoding ---------------------------------------------------------------
+
+def test_yolo_head_matches_a_loop_over_cells_on_a_non_square_grid():
+    rng = np.random.default_rng(0)
+    anchors = ANCHORS[:2]
+    feats = rng.normal(size=(2, 3, 4, 2 * 8)).astype("float32")  # 3 rows, 4 columns, 3 classes
+    box_xy, box_wh, conf, probs = [t.numpy() for t in yolo.yolo_head(feats, anchors, 3)]
+    assert box_xy.shape == (2, 3, 4, 2, 2) and probs.shape == (2, 3, 4, 2, 3)
+    f = feats.reshape(2, 3, 4, 2, 8)
+    for n in range(2):
+        for row in range(3):
+            for col in range(4):
+                for a in range(2):
+                    t = f[n, row, col, a]
+                    x = (sigmoid(t[0]) + col) / 4
+                    y = (sigmoid(t[1]) + row) / 3
+                    w = np.exp(t[2]) * anchors[a, 0] / 4
+                    h = np.exp(t[3]) * anchors[a, 1] / 3
+                    np.testing.assert_allclose(box_xy[n, row, col, a], [x, y], rtol=1e-5)
+                    np.testing.assert_allclose(box_wh[n, row, col, a], [w, h], rtol=1e-5)
+                    np.testing.assert_allclose(conf[n, row, col, a, 0], sigmoid(t[4]), rtol=1e-5)
+                    e = np.exp(t[5:] - t[5:].max())
+                    np.testing.assert_allclose(probs[n, row, col, a], e / e.sum(), rtol=1e-5)
+
+
+def test_yolo_head_accepts_5d_outputs_and_objectness_only_detectors():
+    feats = np.random.default_rng(1).normal(size=(1, 13, 13, 25)).astype("float32")
+    flat = yolo.yolo_head(feats, ANCHORS, 0)
+    split = yolo.yolo_head(feats.reshape(1, 13, 13, 5, 5), ANCHORS, 0)
+    for a, b in zip(flat, split):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert flat[3].shape == (1, 13, 13, 5, 1)
+    np.testing.assert_array_equal(flat[3].numpy(), 1.0)
+
+
+def test_yolo_head_rejects_wrong_shapes():
+    with pytest.raises(ValueError, match="feats"):
+        yolo.yolo_head(np.zeros((1, 19, 19, 424)), ANCHORS, 80)
+    with pytest.raises(ValueError, match="anchors"):
+        yolo.yolo_head(np.zeros((1, 19, 19, 425)), ANCHORS.reshape(-1), 80)
+    with pytest.raises(ValueError, match="num_classes"):
+        yolo.yolo_head(np.zeros((1, 19, 19, 425)), ANCHORS, -1)
+
+
+def test_boxes_to_corners_and_scale_boxes():
+    corners = yolo.yolo_boxes_to_corners(np.array([[0.5, 0.25]]), np.array([[0.2, 0.1]])).numpy()
+    np.testing.assert_allclose(corners, [[0.2, 0.4, 0.3, 0.6]])  # (y1, x1, y2, x2)
+    np.testing.assert_allclose(yolo.scale_boxes(corners, (720, 1280)).numpy(), [[144, 512, 216, 768]])
+    with pytest.raises(ValueError, match="image_shape"):
+        yolo.scale_boxes(corners, (720,))
+
+
+def test_yolo_filter_boxes_keeps_scores_at_or_above_threshold():
+    conf = np.array([[0.9], [0.5], [1.0]], dtype="float32")
+    probs = np.array([[0.1, 0.9], [1.0, 0.0], [0.6, 0.4]], dtype="float32")
+    boxes = np.arange(12, dtype="float32").reshape(3, 4)
+    scores, kept, classes = yolo.yolo_filter_boxes(boxes, conf, probs, threshold=0.6)
+    np.testing.assert_allclose(scores.numpy(), [0.81, 0.6], rtol=1e-6)
+    np.testing.assert_array_equal(kept.numpy(), boxes[[0, 2]])
+    np.testing.assert_array_equal(classes.numpy(), [1, 0])
+
+
+# --- IoU --------------------------------------------------------------------
+
+def test_iou_course_examples():
+    assert yolo.iou((2, 1, 4, 3), (1, 2, 3, 4)) == pytest.approx(1 / 7)
+    assert yolo.iou((1, 2, 3, 4), (5, 6, 7, 8)) == 0.0  # no overlap
+    assert yolo.iou((1, 1, 2, 2), (2, 2, 3, 3)) == 0.0  # corners touch
+    assert yolo.iou((1, 1, 3, 3), (2, 3, 3, 4)) == 0.0  # edges touch
+    assert yolo.iou((0, 0, 4, 4), (1, 1, 3, 3)) == pytest.approx(4 / 16)
+    with pytest.raises(ValueError, match="box1"):
+        yolo.iou((0, 0, 1), (0, 0, 1, 1))
+
+
+integer_box = st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(1, 8), st.integers(1, 8)).map(
+    lambda t: (t[0], t[1], t[0] + t[2], t[1] + t[3]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(integer_box, integer_box)
+def test_iou_equals_pixel_counting(b1, b2):
+    grid = np.zeros((2, 20, 20), bool)
+    for k, (x1, y1, x2, y2) in enumerate((b1, b2)):
+        grid[k, y1:y2, x1:x2] = True
+    expected = (grid[0] & grid[1]).sum() / (grid[0] | grid[1]).sum()
+    assert yolo.iou(b1, b2) == pytest.approx(expected)
+    assert yolo.iou(b2, b1) == pytest.approx(expected)
+
+
+# --- non-max suppression ----------------------------------------------------
+
+def greedy_nms(scores, boxes, classes, max_boxes, iou_threshold):
+    """Reference: the lecture's algorithm, class by class, in plain Python."""
+    kept = []
+    for c in np.unique(classes):
+        idx = [i for i in np.argsort(-scores, kind="stable") if classes[i] == c]
+        while idx:
+            best = idx.pop(0)
+            kept.append(best)
+            y1, x1, y2, x2 = boxes[best]
+            idx = [i for i in idx if yolo.iou((x1, y1, x2, y2), boxes[i][[1, 0, 3, 2]]) <= iou_threshold]
+    kept = sorted(kept, key=lambda i: -scores[i])[:max_boxes]
+    return np.array(kept, dtype=int)
+
+
+def random_detections(rng, n, num_classes):
+    yx = rng.uniform(0, 80, size=(n, 2))
+    hw = rng.uniform(5, 40, size=(n, 2))
+    boxes = np.concatenate([yx, yx + hw], axis=1).astype("float32")
+    scores = rng.permutation(n).astype("float32") / n + 0.01  # distinct scores
+    classes = rng.integers(0, num_classes, size=n)
+    return scores, boxes, classes
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 4), st.sampled_from([0.3, 0.5, 0.7]))
+def test_nms_matches_greedy_per_class_algorithm(seed, n, num_classes, iou_threshold):
+    rng = np.random.default_rng(seed)
+    scores, boxes, classes = random_detections(rng, n, num_classes)
+    xyxy = boxes[:, [1, 0, 3, 2]]
+    pair_iou = yolo.iou(xyxy[:, None], xyxy[None])
+    assume(np.all(np.abs(pair_iou - iou_threshold) > 1e-4))  # no knife-edge ties
+    s, b, c = yolo.yolo_non_max_suppression(scores, boxes, classes, max_boxes=8, iou_threshold=iou_threshold)
+    want = greedy_nms(scores, boxes, classes, 8, iou_threshold)
+    np.testing.assert_array_equal(s.numpy(), scores[want])
+    np.testing.assert_array_equal(b.numpy(), boxes[want])
+    np.testing.assert_array_equal(c.numpy(), classes[want])
+
+
+def test_nms_matches_tensorflow_for_a_single_class_and_keeps_other_classes():
+    rng = np.random.default_rng(3)
+    scores, boxes, _ = random_detections(rng, 40, 1)
+    classes = np.zeros(40, dtype="int64")
+    s, b, _ = yolo.yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold=0.5)
+    idx = tf.image.non_max_suppression(boxes, scores, 10, 0.5).numpy()
+    np.testing.assert_array_equal(b.numpy(), boxes[idx])
+    # Two identical boxes of different classes both survive; of the same class, one does.
+    box = np.array([[10, 10, 50, 50], [10, 10, 50, 50]], dtype="float32")
+    assert len(yolo.yolo_non_max_suppression([0.9, 0.8], box, [0, 1])[0]) == 2
+    assert len(yolo.yolo_non_max_suppression([0.9, 0.8], box, [1, 1])[0]) == 1
+
+
+def test_nms_validates_arguments():
+    with pytest.raises(ValueError, match="max_boxes"):
+        yolo.yolo_non_max_suppression([0.9], [[0, 0, 1, 1]], [0], max_boxes=0)
+    with pytest.raises(ValueError, match="iou_threshold"):
+        yolo.yolo_non_max_suppression([0.9], [[0, 0, 1, 1]], [0], iou_threshold=1.5)
+
+
+# --- yolo_eval --------------------------------------------------------------
+
+def combined_nms_eval(outputs, image_shape, max_boxes, score_threshold, iou_threshold):
+    box_xy, box_wh, conf, probs = outputs
+    boxes = yolo.scale_boxes(yolo.yolo_boxes_to_corners(box_xy, box_wh), image_shape)
+    num_classes = probs.shape[-1]
+    res = tf.image.combined_non_max_suppression(
+        tf.reshape(boxes, [1, -1, 1, 4]), tf.reshape(conf * probs, [1, -1, num_classes]),
+        max_output_size_per_class=max_boxes, max_total_size=max_boxes,
+        iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
+    k = int(res.valid_detections[0])
+    return res.nmsed_scores[0, :k].numpy(), res.nmsed_boxes[0, :k].numpy(), res.nmsed_classes[0, :k].numpy()
+
+
+def test_yolo_eval_agrees_with_combined_non_max_suppression_when_one_class_per_box():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(1, 7, 7, 5 * 8)).astype("float32")
+    feats = feats.reshape(1, 7, 7, 5, 8)
+    feats[..., 5:] *= 6.0  # confident classes: only the best class of a box passes the threshold
+    outputs = yolo.yolo_head(feats, ANCHORS, 3)
+    scores, boxes, classes = yolo.yolo_eval(outputs, (120, 160), max_boxes=20, score_threshold=0.6)
+    want_s, want_b, want_c = combined_nms_eval(outputs, (120, 160), 20, 0.6, 0.5)
+    assert len(scores) > 3
+    np.testing.assert_allclose(scores.numpy(), want_s, rtol=1e-6)
+    np.testing.assert_allclose(boxes.numpy(), want_b, rtol=1e-5, atol=1e-3)
+    np.testing.assert_array_equal(classes.numpy(), want_c)
+    assert boxes.shape[-1] == 4 and np.all(boxes.numpy()[:, 2] >= boxes.numpy()[:, 0])
+
+
+def test_yolo_eval_on_course_shapes_returns_at_most_max_boxes():
+    feats = np.random.default_rng(2).normal(size=(1, 19, 19, 425)).astype("float32")
+    feats[..., 4::85] += 4.0
+    scores, boxes, classes = yolo.yolo_eval(yolo.yolo_head(feats, ANCHORS, 80), score_threshold=0.01)
+    assert scores.shape == (10,) and boxes.shape == (10, 4) and classes.shape == (10,)
+    assert np.all(np.diff(scores.numpy()) <= 0)
+
+
+def test_read_classes_and_anchors(tmp_path):
+    (tmp_path / "classes.txt").write_text("person\nbicycle\ncar\n")
+    (tmp_path / "anchors.txt").write_text("0.57273, 0.677385, 1.87446, 2.06253\n")
+    assert yolo.read_classes(tmp_path / "classes.txt") == ["person", "bicycle", "car"]
+    np.testing.assert_allclose(yolo.read_anchors(tmp_path / "anchors.txt"),
+                               [[0.57273, 0.677385], [1.87446, 2.06253]])
+    (tmp_path / "odd.txt").write_text("1, 2, 3")
+    with pytest.raises(ValueError, match="even"):
+        yolo.read_anchors(tmp_path / "odd.txt")
+    with pytest.raises(FileNotFoundError):
+        yolo.read_classes(tmp_path / "missing.txt")
