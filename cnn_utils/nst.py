@@ -1,0 +1,279 @@
+"""Neural style transfer (Gatys et al., 2015) with the course's cost functions.
+
+The generated image ``G`` is a ``tf.Variable`` of shape (1, n_H, n_W, 3) with
+values in [0, 1]. A feature model made by :func:`get_layer_outputs` maps an
+image to the list of activations of the style layers followed by the content
+layer, each of shape (1, n_H, n_W, n_C). Gradient descent on the pixels of
+``G`` lowers
+
+    J(G) = alpha * J_content(C, G) + beta * J_style(S, G).
+
+Typical use::
+
+    vgg = pretrained.vgg16_base()
+    model = get_layer_outputs(vgg, STYLE_LAYERS + CONTENT_LAYER)
+    a_C, a_S = model(content_image), model(style_image)
+    train_step = make_train_step(model, a_S, a_C, keras.optimizers.Adam(0.01))
+    result = run_style_transfer(train_step, initial_generated_image(content_image), steps=200)
+"""
+import numpy as np
+import keras
+import tensorflow as tf
+from PIL import Image
+from tqdm.auto import tqdm
+
+from cnn_utils.config import DATA_DIR
+
+STYLE_DIR = DATA_DIR / "styles"
+
+# (layer name, weight lambda^[l]) pairs for the VGG16 conv base.
+STYLE_LAYERS = [
+    ("block1_conv1", 0.2),
+    ("block2_conv1", 0.2),
+    ("block3_conv1", 0.2),
+    ("block4_conv1", 0.2),
+    ("block5_conv1", 0.2),
+]
+CONTENT_LAYER = [("block4_conv2", 1)]
+
+
+def _as_float_tensor(x, name, rank=None):
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be an array or tensor, got {type(x).__name__}")
+    x = tf.convert_to_tensor(x, dtype=tf.float32)
+    if rank is not None and x.shape.rank != rank:
+        raise ValueError(f"{name} must have rank {rank}, got shape {tuple(x.shape)}")
+    return x
+
+
+def _check_same_shape(a, b, name_a, name_b):
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, "
+                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def compute_content_cost(content_output, generated_output):
+    """Content cost between the last layer outputs of the content and generated images.
+
+    Arguments:
+        content_output: list of layer outputs for the content image C; the last
+            one, a_C of shape (1, n_H, n_W, n_C), is the content layer.
+        generated_output: the same list for the generated image G.
+    Returns the scalar J_content = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
+    """
+    if not isinstance(content_output, (list, tuple)) or not isinstance(generated_output, (list, tuple)):
+        raise TypeError("content_output and generated_output must be lists of layer outputs, got "
+                        f"{type(content_output).__name__} and {type(generated_output).__name__}")
+    a_C = _as_float_tensor(content_output[-1], "content_output[-1]", rank=4)
+    a_G = _as_float_tensor(generated_output[-1], "generated_output[-1]", rank=4)
+    _check_same_shape(a_C, a_G, "content_output[-1]", "generated_output[-1]")
+    m = tf.shape(a_G)[0]
+    n_units = tf.cast(tf.size(a_G) // m, tf.float32)  # n_H * n_W * n_C
+    return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_units)
+
+
+def gram_matrix(A):
+    """Gram (style) matrix of the unrolled activations.
+
+    Arguments:
+        A: matrix of shape (n_C, n_H * n_W), one row per channel.
+    Returns GA = A A^T of shape (n_C, n_C).
+    """
+    A = _as_float_tensor(A, "A", rank=2)
+    return tf.matmul(A, A, transpose_b=True)
+
+
+def compute_layer_style_cost(a_S, a_G):
+    """Style cost of one layer.
+
+    Arguments:
+        a_S: activations of the style image, shape (1, n_H, n_W, n_C).
+        a_G: activations of the generated image, same shape.
+    Returns the scalar 1 / (4 n_C^2 (n_H n_W)^2) * sum((G_S - G_G)^2), where
+    G_S and G_G are the (n_C, n_C) Gram matrices of the two images.
+    """
+    a_S = _as_float_tensor(a_S, "a_S", rank=4)
+    a_G = _as_float_tensor(a_G, "a_G", rank=4)
+    _check_same_shape(a_S, a_G, "a_S", "a_G")
+    n_C = a_G.shape[-1]
+    # (1, n_H, n_W, n_C) -> (n_C, n_H * n_W)
+    a_S = tf.transpose(tf.reshape(a_S, (-1, n_C)))
+    a_G = tf.transpose(tf.reshape(a_G, (-1, n_C)))
+    GS = gram_matrix(a_S)
+    GG = gram_matrix(a_G)
+    n_HW = tf.cast(tf.shape(a_G)[1], tf.float32)
+    return tf.reduce_sum(tf.square(GS - GG)) / (4.0 * float(n_C) ** 2 * n_HW ** 2)
+
+
+def compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS=STYLE_LAYERS):
+    """Weighted sum of the layer style costs over the style layers.
+
+    Arguments:
+        style_image_output: list of layer outputs for the style image S: one per
+            entry of STYLE_LAYERS, then the content layer (which is ignored).
+        generated_image_output: the same list for the generated image G.
+        STYLE_LAYERS: list of (layer name, weight) pairs.
+    Returns the scalar J_style = sum over l of lambda^[l] J_style^[l](S, G).
+    """
+    if not isinstance(style_image_output, (list, tuple)) or not isinstance(generated_image_output, (list, tuple)):
+        raise TypeError("style_image_output and generated_image_output must be lists of layer outputs")
+    if len(style_image_output) != len(STYLE_LAYERS) + 1 or len(generated_image_output) != len(STYLE_LAYERS) + 1:
+        raise ValueError(
+            f"style_image_output and generated_image_output must hold {len(STYLE_LAYERS) + 1} layer outputs "
+            f"(one per style layer, then the content layer), got {len(style_image_output)} and "
+            f"{len(generated_image_output)}")
+    J_style = 0.0
+    for a_S, a_G, (_, weight) in zip(style_image_output[:-1], generated_image_output[:-1], STYLE_LAYERS):
+        J_style += weight * compute_layer_style_cost(a_S, a_G)
+    return J_style
+
+
+def total_cost(J_content, J_style, alpha=10, beta=40):
+    """Total cost J = alpha * J_content + beta * J_style."""
+    return alpha * J_content + beta * J_style
+
+
+def get_layer_outputs(vgg, layer_names):
+    """A model mapping an image in [0, 1] to the outputs of the named layers of ``vgg``.
+
+    Arguments:
+        vgg: a Keras VGG16 conv base (for example ``pretrained.vgg16_base()``).
+        layer_names: layer names, or (name, weight) pairs as in STYLE_LAYERS;
+            usually ``STYLE_LAYERS + CONTENT_LAYER``.
+    The returned model takes (m, n_H, n_W, 3) RGB images with values in [0, 1],
+    applies ``keras.applications.vgg16.preprocess_input`` to them, and returns the
+    list of layer outputs, each (m, n_H^[l], n_W^[l], n_C^[l]), in the given order.
+    """
+    if not isinstance(vgg, keras.Model):
+        raise TypeError(f"vgg must be a keras.Model, got {type(vgg).__name__}")
+    names = [entry[0] if isinstance(entry, (tuple, list)) else entry for entry in layer_names]
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"layer_names must be a non-empty list of names or (name, weight) pairs, got {layer_names!r}")
+    known = {layer.name for layer in vgg.layers}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ValueError(f"layer_names: {missing} are not layers of the model; it has {sorted(known)}")
+    outputs_model = keras.Model(vgg.input, [vgg.get_layer(n).output for n in names])
+    outputs_model.trainable = False
+    image = keras.Input(shape=(None, None, 3))
+    x = keras.applications.vgg16.preprocess_input(image * 255.0)
+    return keras.Model(image, outputs_model(x), name="vgg_layer_outputs")
+
+
+def clip_0_1(image):
+    """Clip pixel values to [0, 1]."""
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def make_train_step(feature_model, a_S, a_C, optimizer, STYLE_LAYERS=STYLE_LAYERS, alpha=10, beta=40):
+    """Build the course's ``train_step(generated_image)``, compiled with ``tf.function``.
+
+    Arguments:
+        feature_model: model from :func:`get_layer_outputs` (style layers, then the content layer).
+        a_S: ``feature_model(style_image)``, the style targets.
+        a_C: ``feature_model(content_image)``, the content target.
+        optimizer: a Keras optimizer, used only for this image (e.g. ``Adam(0.01)``).
+    One call of ``train_step(generated_image)`` (a ``tf.Variable`` of shape
+    (1, n_H, n_W, 3)) computes J, takes one optimizer step on the pixels, clips
+    them to [0, 1], and returns ``(J, J_content, J_style)`` as scalars.
+    """
+    if not callable(feature_model):
+        raise TypeError(f"feature_model must be a model, got {type(feature_model).__name__}")
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
+    a_S = [tf.convert_to_tensor(a) for a in a_S]
+    a_C = [tf.convert_to_tensor(a) for a in a_C]
+
+    @tf.function
+    def train_step(generated_image):
+        with tf.GradientTape() as tape:
+            a_G = feature_model(generated_image)
+            J_style = compute_style_cost(a_S, a_G, STYLE_LAYERS)
+            J_content = compute_content_cost(a_C, a_G)
+            J = total_cost(J_content, J_style, alpha=alpha, beta=beta)
+        grad = tape.gradient(J, generated_image)
+        optimizer.apply_gradients([(grad, generated_image)])
+        generated_image.assign(clip_0_1(generated_image))
+        return J, J_content, J_style
+
+    return train_step
+
+
+def initial_generated_image(content_image, noise=0.25, seed=0):
+    """The starting image: the content image plus uniform noise in [-noise, noise], clipped.
+
+    Arguments:
+        content_image: (1, n_H, n_W, 3) floats in [0, 1].
+    Returns a ``tf.Variable`` of the same shape.
+    """
+    content_image = _as_float_tensor(content_image, "content_image", rank=4)
+    if not 0 <= noise <= 1:
+        raise ValueError(f"noise must be in [0, 1], got {noise!r}")
+    rng = tf.random.Generator.from_seed(seed)
+    image = content_image + rng.uniform(tf.shape(content_image), -noise, noise)
+    return tf.Variable(clip_0_1(image))
+
+
+def run_style_transfer(train_step, generated_image, steps, keep_every=None):
+    """Run ``steps`` steps of ``train_step`` on ``generated_image`` with a progress bar.
+
+    Returns a dict with ``image`` (the final (n_H, n_W, 3) array), ``kept``
+    (list of (step, image) pairs taken every ``keep_every`` steps, and at the
+    last step) and ``costs`` (a dict of arrays ``J``, ``J_content``, ``J_style``,
+    one value per step, measured before that step's update).
+    """
+    if not isinstance(generated_image, tf.Variable):
+        raise TypeError(f"generated_image must be a tf.Variable, got {type(generated_image).__name__}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    keep_every = keep_every or steps
+    costs = {"J": [], "J_content": [], "J_style": []}
+    kept = []
+    bar = tqdm(range(1, steps + 1), desc="style transfer", unit="step")
+    for step in bar:
+        values = train_step(generated_image)
+        for key, value in zip(costs, values):
+            costs[key].append(float(value))
+        if step % 10 == 0 or step == steps:
+            bar.set_postfix(J=f"{costs['J'][-1]:.4g}")
+        if step % keep_every == 0 or step == steps:
+            kept.append((step, generated_image[0].numpy()))
+    return {"image": generated_image[0].numpy(), "kept": kept,
+            "costs": {key: np.array(value) for key, value in costs.items()}}
+
+
+def load_image(path_or_array, size):
+    """Load an image as a (1, size[0], size[1], 3) float32 array in [0, 1].
+
+    Arguments:
+        path_or_array: a file path, or an (H, W, 3) array (uint8 in [0, 255] or floats in [0, 1]).
+        size: (n_H, n_W) of the result; the image is centre-cropped to that
+            aspect ratio, then resized.
+    """
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(int(s) > 0 for s in size)):
+        raise ValueError(f"size must be (n_H, n_W) with positive integers, got {size!r}")
+    if isinstance(path_or_array, np.ndarray):
+        array = path_or_array
+        if array.ndim != 3 or array.shape[-1] != 3:
+            raise ValueError(f"path_or_array must be an (H, W, 3) image, got shape {array.shape}")
+        if array.dtype.kind == "f":
+            array = np.clip(array * 255.0, 0, 255).astype(np.uint8)
+        image = Image.fromarray(array.astype(np.uint8))
+    else:
+        image = Image.open(path_or_array).convert("RGB")
+    n_H, n_W = int(size[0]), int(size[1])
+    width, height = image.size
+    scale = min(width / n_W, height / n_H)
+    crop_w, crop_h = n_W * scale, n_H * scale
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    image = image.resize((n_W, n_H), Image.LANCZOS, box=(left, top, left + crop_w, top + crop_h))
+    return (np.asarray(image, dtype=np.float32) / 255.0)[None]
+
+
+def style_image_path(name):
+    """Path of a style image shipped in ``data/styles/`` (e.g. ``"starry_night"``)."""
+    path = STYLE_DIR / f"{name}.jpg"
+    if not path.is_file():
+        available = sorted(p.stem for p in STYLE_DIR.glob("*.jpg"))
+        raise ValueError(f"name must be one of {available}, got {name!r}")
+    return path
