@@ -244,3 +244,314 @@ def read_anchors(anchors_path):
     if not values or len(values) % 2:
         raise ValueError(f"{path} must hold an even number of comma-separated values, got {len(values)}")
     return np.array(values, dtype="float32").reshape(-1, 2)
+
+
+def predict(model, images, anchors, num_classes, max_boxes=10, score_threshold=0.6, iou_threshold=0.5,
+            batch_size=32):
+    """Run a YOLO model on images and decode each image with :func:`yolo_eval`.
+
+    Arguments:
+        model: a Keras model mapping ``images`` to raw outputs (m, S, S, A * (5 + C)) or (m, S, S, A, 5 + C).
+        images: (m, H, W, 3) array already prepared as the model expects.
+    Returns:
+        a list of m tuples ``(scores (k,), boxes (k, 4) as (y1, x1, y2, x2) pixels of (H, W), classes (k,))``
+        as NumPy arrays.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"images must have shape (m, H, W, channels), got {images.shape}")
+    feats = model.predict(images, batch_size=batch_size, verbose=0)
+    outputs = yolo_head(feats, anchors, num_classes)
+    results = []
+    for i in range(len(images)):
+        one = tuple(t[i:i + 1] for t in outputs)
+        scores, boxes, classes = yolo_eval(one, images.shape[1:3], max_boxes, score_threshold, iou_threshold)
+        results.append((scores.numpy(), boxes.numpy(), classes.numpy()))
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Training: anchors, targets, loss, network, evaluation
+# ---------------------------------------------------------------------------
+
+def iou_wh(wh1, wh2):
+    """IoU of boxes that share a centre, from their sizes only.
+
+    Arguments:
+        wh1: (n, 2) widths and heights; wh2: (k, 2).
+    Returns:
+        (n, k) IoU of every pair.
+    """
+    wh1 = np.asarray(wh1, dtype="float64")[:, None, :]
+    wh2 = np.asarray(wh2, dtype="float64")[None, :, :]
+    inter = np.minimum(wh1[..., 0], wh2[..., 0]) * np.minimum(wh1[..., 1], wh2[..., 1])
+    return inter / (wh1[..., 0] * wh1[..., 1] + wh2[..., 0] * wh2[..., 1] - inter)
+
+
+def kmeans_anchors(box_wh, k, seed=0, iterations=100):
+    """Anchor boxes by k-means on box sizes with the distance ``1 - IoU`` (YOLOv2's choice).
+
+    Euclidean k-means would let large boxes dominate; with 1 - IoU a small box far from a
+    centroid costs as much as a large one. Each centroid is the mean size of its cluster.
+
+    Arguments:
+        box_wh: (n, 2) box widths and heights (any unit, e.g. grid cells).
+        k: the number of anchors.
+    Returns:
+        (k, 2) anchors sorted by area, in the unit of ``box_wh``.
+    """
+    box_wh = np.asarray(box_wh, dtype="float64")
+    if box_wh.ndim != 2 or box_wh.shape[1] != 2 or np.any(box_wh <= 0):
+        raise ValueError(f"box_wh must be an (n, 2) array of positive sizes, got shape {box_wh.shape}")
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(box_wh):
+        raise ValueError(f"k must be an integer in [1, {len(box_wh)}], got {k!r}")
+    rng = np.random.default_rng(seed)
+    centroids = box_wh[rng.choice(len(box_wh), k, replace=False)]
+    assignment = None
+    for _ in range(iterations):
+        new_assignment = np.argmax(iou_wh(box_wh, centroids), axis=1)  # nearest = largest IoU
+        if assignment is not None and np.array_equal(new_assignment, assignment):
+            break
+        assignment = new_assignment
+        for j in range(k):
+            if np.any(assignment == j):
+                centroids[j] = box_wh[assignment == j].mean(axis=0)
+    return centroids[np.argsort(centroids.prod(axis=1))].astype("float32")
+
+
+def mean_iou_with_anchors(box_wh, anchors):
+    """Average over boxes of the best IoU with any anchor (the quality measure of anchors)."""
+    return float(iou_wh(box_wh, anchors).max(axis=1).mean())
+
+
+def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes):
+    """Encode one image's boxes into the YOLO target (the lecture's y, one vector per cell and anchor).
+
+    Each box goes to the grid cell that holds its centre and, within that cell, to the
+    anchor with which its shape has the highest IoU. If two boxes land on the same
+    (cell, anchor), the first one is kept.
+
+    Arguments:
+        boxes: (k, 4) boxes ``(x1, y1, x2, y2)`` in pixels.
+        classes: (k,) integer classes in [0, num_classes).
+        anchors: (A, 2) anchor (width, height) in grid-cell units.
+        image_shape: (height, width) in pixels; grid_shape: (S_h, S_w).
+    Returns:
+        y: (S_h, S_w, A, 5 + num_classes) float32. For an assigned (cell, anchor):
+        ``(b_x, b_y, b_w, b_h, p_c=1, one-hot class)`` with (b_x, b_y) the centre's offset
+        inside the cell (0..1) and (b_w, b_h) the size in cell units (may exceed 1);
+        zeros elsewhere.
+    """
+    anchors = _check_anchors(anchors)
+    boxes = np.asarray(boxes, dtype="float64").reshape(-1, 4)
+    classes = np.asarray(classes).reshape(-1)
+    if len(classes) != len(boxes):
+        raise ValueError(f"classes must have one entry per box ({len(boxes)}), got {len(classes)}")
+    if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
+        raise ValueError(f"classes must be in [0, {num_classes}), got {classes}")
+    grid_h, grid_w = grid_shape
+    cell_h, cell_w = image_shape[0] / grid_h, image_shape[1] / grid_w
+    y = np.zeros((grid_h, grid_w, len(anchors), 5 + num_classes), dtype="float32")
+    centre_x = (boxes[:, 0] + boxes[:, 2]) / 2 / cell_w
+    centre_y = (boxes[:, 1] + boxes[:, 3]) / 2 / cell_h
+    size_wh = np.stack([(boxes[:, 2] - boxes[:, 0]) / cell_w, (boxes[:, 3] - boxes[:, 1]) / cell_h], axis=1)
+    if np.any(size_wh <= 0):
+        raise ValueError("boxes must have x2 > x1 and y2 > y1")
+    best_anchor = np.argmax(iou_wh(size_wh, anchors), axis=1)
+    for cx, cy, (w, h), a, c in zip(centre_x, centre_y, size_wh, best_anchor, classes):
+        col, row = min(int(cx), grid_w - 1), min(int(cy), grid_h - 1)
+        if y[row, col, a, 4] == 1:
+            continue
+        y[row, col, a, :5] = (cx - col, cy - row, w, h, 1.0)
+        y[row, col, a, 5 + c] = 1.0
+    return y
+
+
+def decode_targets(y, image_shape):
+    """Inverse of :func:`encode_targets`: y (S_h, S_w, A, 5 + C) -> (boxes (k, 4) x1 y1 x2 y2 pixels, classes (k,))."""
+    y = np.asarray(y)
+    grid_h, grid_w = y.shape[:2]
+    cell_h, cell_w = image_shape[0] / grid_h, image_shape[1] / grid_w
+    rows, cols, anchors = np.nonzero(y[..., 4] > 0.5)
+    t = y[rows, cols, anchors]
+    cx, cy = (cols + t[:, 0]) * cell_w, (rows + t[:, 1]) * cell_h
+    w, h = t[:, 2] * cell_w, t[:, 3] * cell_h
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    return boxes.astype("float32"), np.argmax(t[:, 5:], axis=1)
+
+
+def encode_dataset(boxes, classes, anchors, image_shape, grid_shape, num_classes):
+    """:func:`encode_targets` for a list of images -> (m, S_h, S_w, A, 5 + C)."""
+    return np.stack([encode_targets(b, c, anchors, image_shape, grid_shape, num_classes)
+                     for b, c in zip(boxes, classes)])
+
+
+def _pairwise_iou_xywh(xy1, wh1, xy2, wh2):
+    """IoU between (m, N, 2) centre/size boxes and (m, K, 2) ones -> (m, N, K)."""
+    min1, max1 = xy1 - wh1 / 2, xy1 + wh1 / 2
+    min2, max2 = xy2 - wh2 / 2, xy2 + wh2 / 2
+    inter_wh = tf.maximum(tf.minimum(max1[:, :, None], max2[:, None]) - tf.maximum(min1[:, :, None], min2[:, None]), 0.0)
+    inter = inter_wh[..., 0] * inter_wh[..., 1]
+    area1 = wh1[..., 0] * wh1[..., 1]
+    area2 = wh2[..., 0] * wh2[..., 1]
+    return inter / tf.maximum(area1[:, :, None] + area2[:, None] - inter, 1e-9)
+
+
+def yolo_loss_terms(y_true, y_pred, anchors, num_classes, coord_scale=1.0, object_scale=5.0,
+                    noobject_scale=1.0, class_scale=1.0, ignore_thresh=0.6):
+    """The YOLOv2 loss, term by term (summed over cells and anchors, averaged over images).
+
+    Arguments:
+        y_true: (m, S_h, S_w, A, 5 + C) targets from :func:`encode_dataset`.
+        y_pred: (m, S_h, S_w, A * (5 + C)) or (m, S_h, S_w, A, 5 + C) raw network outputs.
+    Terms, with 1_obj = p_c of the target:
+        coord: ``coord_scale * 1_obj * [(sigmoid(t_xy) - b_xy)^2 + (t_wh - log(b_wh / anchor))^2]``.
+        object: ``object_scale * 1_obj * (1 - sigmoid(t_o))^2``.
+        noobject: ``noobject_scale * (1 - 1_obj) * sigmoid(t_o)^2``, except for predicted boxes
+            that already overlap a true box of the image with IoU > ignore_thresh.
+        class: ``class_scale * 1_obj * sum_c (softmax(logits)_c - onehot_c)^2``.
+    Returns a dict of scalar tensors ``coord, object, noobject, class``.
+    """
+    anchors = _check_anchors(anchors)
+    y_true = tf.convert_to_tensor(y_true, dtype="float32")
+    y_pred = tf.reshape(tf.cast(y_pred, "float32"), tf.shape(y_true))
+    anchors_tensor = tf.reshape(tf.constant(anchors), [1, 1, 1, len(anchors), 2])
+    obj = y_true[..., 4]
+    pred_xy = tf.sigmoid(y_pred[..., 0:2])
+    pred_twh = y_pred[..., 2:4]
+    pred_conf = tf.sigmoid(y_pred[..., 4])
+    pred_probs = tf.nn.softmax(y_pred[..., 5:], axis=-1) if num_classes else None
+
+    true_twh = tf.math.log(tf.maximum(y_true[..., 2:4], 1e-9) / anchors_tensor)
+    coord = tf.reduce_sum((pred_xy - y_true[..., 0:2]) ** 2 + (pred_twh - true_twh) ** 2, axis=-1)
+
+    # Predicted boxes in cell units, relative to the grid, to compare with every true box.
+    grid_h, grid_w = tf.shape(y_true)[1], tf.shape(y_true)[2]
+    cols, rows = tf.meshgrid(tf.range(grid_w), tf.range(grid_h))
+    cell_xy = tf.cast(tf.stack([cols, rows], axis=-1)[None, :, :, None, :], "float32")
+    pred_box_xy = tf.reshape(pred_xy + cell_xy, [tf.shape(y_true)[0], -1, 2])
+    pred_box_wh = tf.reshape(tf.exp(pred_twh) * anchors_tensor, [tf.shape(y_true)[0], -1, 2])
+    true_box_xy = tf.reshape(y_true[..., 0:2] + cell_xy, [tf.shape(y_true)[0], -1, 2])
+    true_box_wh = tf.reshape(y_true[..., 2:4], [tf.shape(y_true)[0], -1, 2])
+    ious = _pairwise_iou_xywh(pred_box_xy, pred_box_wh, true_box_xy, true_box_wh)
+    ious = ious * tf.reshape(obj, [tf.shape(y_true)[0], 1, -1])  # only real true boxes count
+    best_iou = tf.reshape(tf.reduce_max(ious, axis=-1), tf.shape(obj))
+    ignore = tf.stop_gradient(tf.cast(best_iou > ignore_thresh, "float32"))
+
+    terms = {
+        "coord": coord_scale * obj * coord,
+        "object": object_scale * obj * (1.0 - pred_conf) ** 2,
+        "noobject": noobject_scale * (1.0 - obj) * (1.0 - ignore) * pred_conf ** 2,
+        "class": (class_scale * obj * tf.reduce_sum((pred_probs - y_true[..., 5:]) ** 2, axis=-1)
+                  if num_classes else tf.zeros_like(obj)),
+    }
+    return {name: tf.reduce_mean(tf.reduce_sum(t, axis=[1, 2, 3])) for name, t in terms.items()}
+
+
+def yolo_loss(y_true, y_pred, anchors, num_classes, **scales):
+    """Total YOLOv2 loss: the sum of :func:`yolo_loss_terms` (same arguments)."""
+    return tf.add_n(list(yolo_loss_terms(y_true, y_pred, anchors, num_classes, **scales).values()))
+
+
+def _conv_bn_leaky(x, filters, size, name):
+    from keras import layers
+
+    x = layers.Conv2D(filters, size, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.LeakyReLU(negative_slope=0.1, name=f"{name}_leaky")(x)
+
+
+def small_yolo_model(input_shape=(128, 128, 3), num_anchors=5, num_classes=3, width=16):
+    """A small YOLOv2-style network: Darknet blocks, a passthrough (reorg) and a 1x1 output.
+
+    Five 3x3 conv + batch-norm + leaky-ReLU blocks with max-pooling after the first four
+    take the image to a grid 16 times smaller (128x128 -> 8x8). As in YOLOv2, the
+    16x16 features are moved into channels (space-to-depth) and concatenated with the
+    8x8 ones before the last 3x3 block and the 1x1 output convolution.
+
+    Returns a Keras model: (m, H, W, 3) images in [0, 1] ->
+    (m, H/16, W/16, num_anchors, 5 + num_classes) raw outputs.
+    """
+    import keras
+    from keras import layers
+
+    from cnn_utils.darknet import Reorg
+
+    if input_shape[0] % 16 or input_shape[1] % 16:
+        raise ValueError(f"input_shape height and width must be multiples of 16, got {input_shape}")
+    inputs = keras.Input(input_shape, name="image")
+    x = inputs
+    for i, mult in enumerate((1, 2, 4)):
+        x = _conv_bn_leaky(x, width * mult, 3, f"block{i + 1}")
+        x = layers.MaxPooling2D(2, name=f"block{i + 1}_pool")(x)
+    fine = _conv_bn_leaky(x, width * 8, 3, "block4")                     # H/8
+    x = layers.MaxPooling2D(2, name="block4_pool")(fine)
+    x = _conv_bn_leaky(x, width * 16, 3, "block5")                       # H/16
+    passthrough = _conv_bn_leaky(fine, width * 2, 1, "passthrough")
+    passthrough = Reorg(2, name="passthrough_reorg")(passthrough)
+    x = layers.Concatenate(name="concat")([passthrough, x])
+    x = _conv_bn_leaky(x, width * 16, 3, "block6")
+    x = layers.Conv2D(num_anchors * (5 + num_classes), 1, name="output_conv")(x)
+    outputs = layers.Reshape((input_shape[0] // 16, input_shape[1] // 16, num_anchors, 5 + num_classes),
+                             name="output")(x)
+    return keras.Model(inputs, outputs, name="small_yolo")
+
+
+def average_precision(scores, matched, num_true):
+    """Area under the precision-recall curve (all-point interpolation, as Pascal VOC since 2010).
+
+    Arguments:
+        scores: (n,) detection scores; matched: (n,) bool, True where the detection is a true positive;
+        num_true: the number of ground-truth objects.
+    Returns AP in [0, 1] (0 when there are no true objects).
+    """
+    if num_true == 0:
+        return 0.0
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    tp = np.cumsum(np.asarray(matched, bool)[order])
+    fp = np.cumsum(~np.asarray(matched, bool)[order])
+    recall = np.concatenate([[0.0], tp / num_true, [1.0]])
+    precision = np.concatenate([[1.0], tp / np.maximum(tp + fp, 1), [0.0]])
+    precision = np.maximum.accumulate(precision[::-1])[::-1]  # the precision envelope
+    steps = np.nonzero(recall[1:] != recall[:-1])[0]
+    return float(np.sum((recall[steps + 1] - recall[steps]) * precision[steps + 1]))
+
+
+def mean_average_precision(detections, true_boxes, true_classes, num_classes, iou_threshold=0.5):
+    """Average precision per class at an IoU threshold (mAP@0.5 by default).
+
+    A detection is a true positive when its IoU with a not-yet-matched true box of the same
+    class is at least ``iou_threshold`` (the lecture's "correct if IoU >= 0.5"); detections
+    are matched in order of decreasing score, image by image.
+
+    Arguments:
+        detections: list over images of ``(scores (k,), boxes (k, 4) as (y1, x1, y2, x2), classes (k,))``,
+            e.g. the output of :func:`predict`.
+        true_boxes: list over images of (t, 4) boxes ``(x1, y1, x2, y2)`` in the same pixels.
+        true_classes: list over images of (t,) classes.
+    Returns:
+        (num_classes,) AP of each class; its mean is the mAP.
+    """
+    if not len(detections) == len(true_boxes) == len(true_classes):
+        raise ValueError("detections, true_boxes and true_classes must have one entry per image, got "
+                         f"{len(detections)}, {len(true_boxes)}, {len(true_classes)}")
+    aps = np.zeros(num_classes)
+    for c in range(num_classes):
+        all_scores, all_matched, num_true = [], [], 0
+        for (scores, boxes, classes), tb, tc in zip(detections, true_boxes, true_classes):
+            gt = np.asarray(tb, dtype="float64").reshape(-1, 4)[np.asarray(tc) == c]
+            num_true += len(gt)
+            keep = np.asarray(classes) == c
+            s = np.asarray(scores)[keep]
+            b = np.asarray(boxes, dtype="float64").reshape(-1, 4)[keep][:, [1, 0, 3, 2]]  # to (x1, y1, x2, y2)
+            used = np.zeros(len(gt), bool)
+            for i in np.argsort(-s, kind="stable"):
+                overlaps = iou(b[i], gt) if len(gt) else np.zeros(0)
+                overlaps = np.where(used, -1.0, overlaps)
+                hit = len(gt) > 0 and overlaps.max() >= iou_threshold
+                if hit:
+                    used[np.argmax(overlaps)] = True
+                all_scores.append(s[i])
+                all_matched.append(hit)
+        aps[c] = average_precision(np.array(all_scores), np.array(all_matched, bool), num_true)
+    return aps

@@ -212,3 +212,151 @@ def test_read_classes_and_anchors(tmp_path):
         yolo.read_anchors(tmp_path / "odd.txt")
     with pytest.raises(FileNotFoundError):
         yolo.read_classes(tmp_path / "missing.txt")
+
+
+# --- anchors ----------------------------------------------------------------
+
+def test_iou_wh_and_kmeans_recovers_well_separated_shapes():
+    np.testing.assert_allclose(yolo.iou_wh([[2, 2]], [[1, 1], [2, 2], [4, 1]]), [[0.25, 1.0, 2 / 6]])
+    rng = np.random.default_rng(0)
+    shapes = np.array([[0.5, 1.5], [3.0, 1.5], [6.0, 6.0]])
+    wh = np.concatenate([s * rng.uniform(0.95, 1.05, size=(50, 2)) for s in shapes])
+    anchors = yolo.kmeans_anchors(wh, 3)
+    np.testing.assert_allclose(anchors, shapes, rtol=0.03)
+    assert yolo.mean_iou_with_anchors(wh, anchors) > 0.9
+    # More anchors never fit worse on this data.
+    assert yolo.mean_iou_with_anchors(wh, yolo.kmeans_anchors(wh, 1)) < yolo.mean_iou_with_anchors(wh, anchors)
+    with pytest.raises(ValueError, match="k must"):
+        yolo.kmeans_anchors(wh, 0)
+    with pytest.raises(ValueError, match="box_wh"):
+        yolo.kmeans_anchors(-wh, 2)
+
+
+# --- targets ----------------------------------------------------------------
+
+def test_encode_targets_lecture_example():
+    # A 3x3 grid on a 300x300 image, 2 anchors, 3 classes (pedestrian, car, motorcycle): y is 3x3x2x8.
+    anchors = np.array([[0.4, 1.2], [1.5, 0.6]])
+    car = [100 + 40 - 75, 100 + 30 - 45, 100 + 40 + 75, 100 + 30 + 45]  # centre (140, 130), 150 x 90 px
+    y = yolo.encode_targets([car], [1], anchors, (300, 300), (3, 3), 3)
+    assert y.shape == (3, 3, 2, 8)
+    np.testing.assert_allclose(y[1, 1, 1], [0.4, 0.3, 1.5, 0.9, 1, 0, 1, 0], atol=1e-6)
+    assert y.sum() == pytest.approx(y[1, 1, 1].sum())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 6))
+def test_encode_decode_round_trip(seed, k):
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(k, 2))
+    wh = rng.uniform(4, 60, size=(k, 2))
+    boxes = np.concatenate([xy, xy + wh], axis=1)
+    classes = rng.integers(0, 3, size=k)
+    y = yolo.encode_targets(boxes, classes, ANCHORS[:3], (128, 160), (8, 10), 3)
+    got_boxes, got_classes = yolo.decode_targets(y, (128, 160))
+    # Boxes that collided on one (cell, anchor) are dropped: only the first of each pair is kept.
+    assert len(got_boxes) <= k
+    keys = set()
+    expected = []
+    for b, c in zip(boxes, classes):
+        cx, cy = (b[0] + b[2]) / 2 / 16, (b[1] + b[3]) / 2 / 16
+        a = np.argmax(yolo.iou_wh([[(b[2] - b[0]) / 16, (b[3] - b[1]) / 16]], ANCHORS[:3])[0])
+        key = (int(cy), int(cx), a)
+        if key not in keys:
+            keys.add(key)
+            expected.append((tuple(np.round(b, 3)), c))
+    got = sorted((tuple(np.round(b, 3)), c) for b, c in zip(got_boxes.astype("float64"), got_classes))
+    assert len(got) == len(expected)
+    for (gb, gc), (eb, ec) in zip(got, sorted(expected)):
+        np.testing.assert_allclose(gb, eb, atol=2e-3)
+        assert gc == ec
+
+
+# --- loss -------------------------------------------------------------------
+
+def perfect_prediction(y, anchors):
+    """Raw outputs that decode exactly to the targets y."""
+    logit = lambda p: np.log(p / (1 - p))
+    pred = np.zeros_like(y)
+    obj = y[..., 4:5] > 0
+    pred[..., 0:2] = np.where(obj, logit(np.clip(y[..., 0:2], 1e-6, 1 - 1e-6)), 0.0)
+    pred[..., 2:4] = np.where(obj, np.log(np.maximum(y[..., 2:4], 1e-9) / anchors[None, None, :, :]), 0.0)
+    pred[..., 4] = np.where(obj[..., 0], 30.0, -30.0)
+    pred[..., 5:] = 30.0 * y[..., 5:]
+    return pred.astype("float32")
+
+
+def test_yolo_loss_is_zero_for_a_perfect_prediction_and_matches_hand_computation():
+    anchors = np.array([[1.0, 1.0], [2.0, 1.0]], dtype="float32")
+    y = yolo.encode_targets([[10, 20, 30, 28]], [2], anchors, (64, 64), (4, 4), 3)[None]
+    pred = perfect_prediction(y[0], anchors)[None]
+    terms = yolo.yolo_loss_terms(y, pred, anchors, 3)
+    for name, value in terms.items():
+        assert float(value) == pytest.approx(0.0, abs=1e-6), name
+    # One raw output changed at a time, checked by hand.
+    row, col, a = map(int, np.argwhere(y[0, ..., 4] == 1)[0])
+    bad = pred.copy()
+    bad[0, row, col, a, 4] = 0.0                       # confidence 0.5 on the object
+    assert float(yolo.yolo_loss_terms(y, bad, anchors, 3)["object"]) == pytest.approx(5 * 0.25)
+    bad = pred.copy()
+    bad[0, 0, 3, 0, 4] = 0.0                           # confidence 0.5 where there is no object
+    assert float(yolo.yolo_loss_terms(y, bad, anchors, 3)["noobject"]) == pytest.approx(0.25)
+    bad = pred.copy()
+    bad[0, row, col, a, 2] += 0.5                      # log-width off by 0.5
+    assert float(yolo.yolo_loss_terms(y, bad, anchors, 3)["coord"]) == pytest.approx(0.25, rel=1e-5)
+    bad = pred.copy()
+    bad[0, row, col, a, 5:] = 0.0                      # uniform class probabilities
+    want = (1 / 3) ** 2 * 2 + (2 / 3) ** 2
+    assert float(yolo.yolo_loss_terms(y, bad, anchors, 3)["class"]) == pytest.approx(want, rel=1e-5)
+    assert float(yolo.yolo_loss(y, bad, anchors, 3)) == pytest.approx(want, rel=1e-5)
+
+
+def test_noobject_term_ignores_predictions_that_already_overlap_an_object():
+    anchors = np.array([[1.0, 1.0], [1.0, 1.0]], dtype="float32")
+    y = yolo.encode_targets([[16, 16, 32, 32]], [0], anchors, (64, 64), (4, 4), 1)[None]
+    pred = perfect_prediction(y[0], anchors)[None]
+    # The second anchor of the same cell predicts the same box with confidence 0.5: IoU 1 > 0.6.
+    pred[0, 1, 1, 1] = pred[0, 1, 1, 0]
+    pred[0, 1, 1, 1, 4] = 0.0
+    assert float(yolo.yolo_loss_terms(y, pred, anchors, 1)["noobject"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(yolo.yolo_loss_terms(y, pred, anchors, 1, ignore_thresh=1.01)["noobject"]) == pytest.approx(0.25)
+
+
+def test_yolo_loss_gradient_moves_confidence_the_right_way():
+    anchors = np.array([[1.0, 1.0]], dtype="float32")
+    y = yolo.encode_targets([[0, 0, 16, 16]], [0], anchors, (32, 32), (2, 2), 1)[None]
+    pred = tf.Variable(np.zeros((1, 2, 2, 1, 6), "float32"))
+    with tf.GradientTape() as tape:
+        loss = yolo.yolo_loss(y, pred, anchors, 1)
+    grad = tape.gradient(loss, pred).numpy()
+    assert grad[0, 0, 0, 0, 4] < 0       # raise confidence where the object is
+    assert np.all(grad[0, 1, :, 0, 4] > 0)  # lower it elsewhere
+
+
+# --- network and evaluation -------------------------------------------------
+
+def test_small_yolo_model_shapes():
+    model = yolo.small_yolo_model((128, 128, 3), num_anchors=5, num_classes=3, width=8)
+    assert model.output.shape == (None, 8, 8, 5, 8)  # the lecture's 19x19x40 layout, on an 8x8 grid
+    with pytest.raises(ValueError, match="multiples of 16"):
+        yolo.small_yolo_model((100, 128, 3))
+
+
+def test_average_precision_hand_example_and_map():
+    # 3 true objects; detections by score: TP, FP, TP -> precision 1, 1/2, 2/3 at recall 1/3, 1/3, 2/3.
+    ap = yolo.average_precision([0.9, 0.8, 0.7], [True, False, True], 3)
+    assert ap == pytest.approx(1 / 3 * 1 + 1 / 3 * 2 / 3)
+    true_boxes = [np.array([[0, 0, 10, 10], [20, 20, 30, 30]]), np.array([[5, 5, 15, 15]])]
+    true_classes = [np.array([0, 1]), np.array([0])]
+    yx = lambda b: np.asarray(b, float)[:, [1, 0, 3, 2]]
+    perfect = [(np.array([0.9, 0.8]), yx(true_boxes[0]), np.array([0, 1])),
+               (np.array([0.7]), yx(true_boxes[1]), np.array([0]))]
+    np.testing.assert_allclose(yolo.mean_average_precision(perfect, true_boxes, true_classes, 2), [1, 1])
+    # A duplicate detection of the same object counts as a false positive; a shifted box (IoU 1/3) misses.
+    shifted = np.array([[0, 5, 10, 15]], float)
+    worse = [(np.array([0.9, 0.85, 0.8]), np.concatenate([yx(true_boxes[0][:1]), yx(true_boxes[0][:1]), yx(true_boxes[0][1:])]),
+              np.array([0, 0, 1])),
+             (np.array([0.95]), shifted, np.array([0]))]
+    aps = yolo.mean_average_precision(worse, true_boxes, true_classes, 2)
+    assert aps[1] == pytest.approx(1.0)
+    assert aps[0] == pytest.approx(0.5 * 0.5)  # FP(0.95), TP(0.9), FP(0.85): recall 1/2 at precision 1/2
