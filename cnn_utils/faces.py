@@ -496,12 +496,12 @@ def semi_hard_triplet_loss(labels, embeddings, alpha=0.2):
     positive_mask = tf.logical_and(same, tf.logical_not(tf.eye(m, dtype=tf.bool)))  # (A, P)
     negative_mask = tf.logical_not(same)  # (A, N)
     d_ap = dist[:, :, None]  # (A, P, 1)
-    d_an = dist[:, None, :]  # (A, 1, N)
-    negative = tf.broadcast_to(negative_mask[:, None, :], tf.shape(d_ap - d_an))
+    d_an = tf.broadcast_to(dist[:, None, :], [m, m, m])  # (A, P, N)
+    negative = tf.broadcast_to(negative_mask[:, None, :], [m, m, m])
     outside = tf.logical_and(negative, d_an > d_ap)  # semi-hard candidates
     big = tf.reduce_max(dist) + 1.0
-    closest_outside = tf.reduce_min(tf.where(outside, d_an + 0.0 * d_ap, big), axis=-1)  # (A, P)
-    farthest_inside = tf.reduce_max(tf.where(negative, d_an + 0.0 * d_ap, -big), axis=-1)
+    closest_outside = tf.reduce_min(tf.where(outside, d_an, big), axis=-1)  # (A, P)
+    farthest_inside = tf.reduce_max(tf.where(negative, d_an, -big), axis=-1)
     has_outside = tf.reduce_any(outside, axis=-1)
     d_an_chosen = tf.where(has_outside, closest_outside, farthest_inside)
     losses = tf.maximum(dist - d_an_chosen + alpha, 0.0)
