@@ -14,11 +14,12 @@ Every layer comes in two implementations that compute the same numbers:
   ``pool_backward_loops``): the readable version the lesson builds, one output
   value at a time with explicit ``for`` loops over examples, rows, columns and channels.
 - the public defaults (``conv_forward``, ``conv_backward``, ``pool_forward``,
-  ``pool_backward``): vectorized. The forward passes view every window of the
-  input at once with :func:`numpy.lib.stride_tricks.sliding_window_view` (no copy)
-  and contract it with the filters in one :func:`numpy.tensordot` (im2col); the
-  backward passes loop only over the ``f * f`` offsets inside a window and
-  update all windows of all examples at once.
+  ``pool_backward``): vectorized. All windows of the input are viewed at once
+  with :func:`numpy.lib.stride_tricks.sliding_window_view` (no copy).
+  ``conv_forward`` copies them into the rows of one matrix (im2col) and
+  multiplies it by the filters; ``pool_forward`` reduces the view directly. The
+  backward passes loop only over the ``f * f`` offsets inside a window, each
+  step updating all windows of all examples at once.
 
 Both return the same ``cache`` so either backward pass accepts either forward cache.
 :func:`conv_transpose_forward` (Week 3, U-Net) runs a transposed convolution.
@@ -305,6 +306,15 @@ def _windows(A, f, stride, n_H, n_W):
     return windows[:, ::stride, ::stride][:, :n_H, :n_W]
 
 
+def _im2col(A_pad, f, stride, n_H, n_W):
+    """Copy every window of A_pad (m, H, W, C) into one row: returns (m * n_H * n_W, f * f * C).
+
+    Each row lists its window in W's (f, f, C) order, so ``cols @ W.reshape(-1, n_C)`` is the convolution.
+    """
+    windows = _windows(A_pad, f, stride, n_H, n_W).transpose(0, 1, 2, 4, 5, 3)  # (m, n_H, n_W, f, f, C)
+    return np.ascontiguousarray(windows).reshape(-1, f * f * A_pad.shape[3])
+
+
 def _offset_slice(start, stride, count):
     """Positions start, start + stride, ..., of the count windows: where offset ``start`` of each lands."""
     return slice(start, start + stride * (count - 1) + 1, stride)
@@ -312,6 +322,10 @@ def _offset_slice(start, stride, count):
 
 def conv_forward(A_prev, W, b, hparameters):
     """Convolution forward pass, vectorized (default). Same arguments and returns as conv_forward_loops.
+
+    The windows are copied into the rows of one matrix (im2col) and multiplied by
+    the filters reshaped to (f * f * n_C_prev, n_C): one matrix product does all
+    the work.
 
     Arguments:
         A_prev: (m, n_H_prev, n_W_prev, n_C_prev); W: (f, f, n_C_prev, n_C); b: (1, 1, 1, n_C).
@@ -321,13 +335,18 @@ def conv_forward(A_prev, W, b, hparameters):
     """
     A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
     m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
-    windows = _windows(zero_pad(A_prev, pad), W.shape[0], stride, n_H, n_W)  # (m, n_H, n_W, C, f, f)
-    Z = np.tensordot(windows, W, axes=([3, 4, 5], [2, 0, 1])) + b.reshape(n_C)
-    return Z, (A_prev, W, b, hparameters)
+    cols = _im2col(zero_pad(A_prev, pad), W.shape[0], stride, n_H, n_W)  # (m * n_H * n_W, f * f * n_C_prev)
+    Z = cols @ W.reshape(-1, n_C) + b.reshape(n_C)
+    return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
 
 
 def conv_backward(dZ, cache):
     """Convolution backward pass, vectorized (default). Same arguments and returns as conv_backward_loops.
+
+    dW and db are matrix products and sums over the im2col matrix; dA_prev adds
+    each window's gradient back in place with a loop over the f * f offsets only
+    (col2im), in a channels-first layout so that the additions run over
+    contiguous rows.
 
     Arguments:
         dZ: (m, n_H, n_W, n_C); cache: from conv_forward or conv_forward_loops.
@@ -337,21 +356,21 @@ def conv_backward(dZ, cache):
     A_prev, W, b, hparameters = _check_cache(cache, 4)
     A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
     m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
-    dZ = _check_grad("dZ", dZ, (m, n_H, n_W, n_C))
-    f = W.shape[0]
+    dZ = _check_grad("dZ", dZ, (m, n_H, n_W, n_C)).reshape(-1, n_C)
+    f, _, n_C_prev, _ = W.shape
     A_prev_pad = zero_pad(A_prev, pad)
-    windows = _windows(A_prev_pad, f, stride, n_H, n_W)  # (m, n_H, n_W, C, f, f)
-    dW = np.tensordot(windows, dZ, axes=([0, 1, 2], [0, 1, 2])).transpose(1, 2, 0, 3)
-    db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
-    dA_prev_pad = np.zeros(A_prev_pad.shape)
+    cols = _im2col(A_prev_pad, f, stride, n_H, n_W)  # (m * n_H * n_W, f * f * n_C_prev)
+    dW = (cols.T @ dZ).reshape(W.shape)
+    db = dZ.sum(axis=0).reshape(1, 1, 1, n_C)
+    # gradient of every window, channels first: (f, f, n_C_prev, m, n_H, n_W)
+    dcols = (W.reshape(-1, n_C) @ dZ.T).reshape(f, f, n_C_prev, m, n_H, n_W)
+    dA_prev_pad = np.zeros((n_C_prev,) + A_prev_pad.shape[:3])  # (n_C_prev, m, n_H_prev + 2p, n_W_prev + 2p)
     for i in range(f):
-        rows = _offset_slice(i, stride, n_H)
         for j in range(f):
-            cols = _offset_slice(j, stride, n_W)
-            dA_prev_pad[:, rows, cols, :] += np.tensordot(dZ, W[i, j], axes=([3], [1]))
+            dA_prev_pad[:, :, _offset_slice(i, stride, n_H), _offset_slice(j, stride, n_W)] += dcols[i, j]
     n_H_prev, n_W_prev = A_prev.shape[1:3]
-    dA_prev = dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-    return dA_prev, dW, db
+    dA_prev = dA_prev_pad[:, :, pad:pad + n_H_prev, pad:pad + n_W_prev].transpose(1, 2, 3, 0)
+    return np.ascontiguousarray(dA_prev), dW, db
 
 
 def pool_forward(A_prev, hparameters, mode="max"):
