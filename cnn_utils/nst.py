@@ -142,7 +142,8 @@ def get_layer_outputs(vgg, layer_names):
             usually ``STYLE_LAYERS + CONTENT_LAYER``.
     The returned model takes (m, n_H, n_W, 3) RGB images with values in [0, 1],
     applies ``keras.applications.vgg16.preprocess_input`` to them, and returns the
-    list of layer outputs, each (m, n_H^[l], n_W^[l], n_C^[l]), in the given order.
+    list of layer outputs, each (m, n_H^[l], n_W^[l], n_C^[l]), in the given order
+    (for a single layer, Keras returns that one output, not a list).
     """
     if not isinstance(vgg, keras.Model):
         raise TypeError(f"vgg must be a keras.Model, got {type(vgg).__name__}")

@@ -1,0 +1,281 @@
+"""What the units of a deep ConvNet respond to, and ConvNets on 1-D signals and 3-D volumes.
+
+* Zeiler and Fergus's view of a unit: the image patches (receptive-field crops)
+  that activate it most, searched over a pool of photos that ship with
+  packages (:func:`image_pool`, :func:`receptive_field`, :func:`top_patches`).
+* A unit's preferred input by gradient ascent on the pixels (:func:`maximize_unit`).
+* Generated data for the 1-D and 3-D generalisations of convolution:
+  ECG-like heartbeat strips (:func:`ecg_strips`) and voxel volumes of simple
+  solids (:func:`shape_volumes`).
+"""
+import matplotlib.cbook
+import numpy as np
+import keras
+import skimage.color
+import skimage.data
+import tensorflow as tf
+from PIL import Image
+from sklearn.datasets import load_sample_image
+from tqdm.auto import tqdm
+
+from cnn_utils import nst
+
+# Photos in skimage.data, scikit-learn's sample images and matplotlib's sample data.
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
+                  "retina", "stereo_motorcycle", "colorwheel", "camera", "coins", "brick", "grass", "gravel",
+                  "text", "page", "moon", "clock")
+SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
+MATPLOTLIB_PHOTOS = ("grace_hopper.jpg",)
+
+
+def _rgb_uint8(image):
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = skimage.color.gray2rgb(image)
+    return image[..., :3].astype(np.uint8)
+
+
+def image_pool(max_side=320, names=None):
+    """Photos that ship with installed packages, as a list of (name, image) pairs.
+
+    Arguments:
+        max_side: each image is resized so that its longer side is ``max_side`` pixels.
+        names: optional subset of the names (default: all of SKIMAGE_PHOTOS,
+            SKLEARN_PHOTOS and MATPLOTLIB_PHOTOS).
+    Each image is an (H, W, 3) uint8 RGB array; grey photos are repeated over three channels.
+    """
+    if not isinstance(max_side, int) or max_side < 32:
+        raise ValueError(f"max_side must be an integer >= 32, got {max_side!r}")
+    everything = SKIMAGE_PHOTOS + SKLEARN_PHOTOS + MATPLOTLIB_PHOTOS
+    names = everything if names is None else tuple(names)
+    unknown = [n for n in names if n not in everything]
+    if unknown:
+        raise ValueError(f"names: {unknown} are not in the pool {list(everything)}")
+    pool = []
+    for name in names:
+        if name in SKIMAGE_PHOTOS:
+            image = getattr(skimage.data, name)()
+            image = image[0] if isinstance(image, tuple) else image  # stereo pair: left view
+        elif name in SKLEARN_PHOTOS:
+            image = load_sample_image(name)
+        else:
+            with matplotlib.cbook.get_sample_data(name) as f:
+                image = np.asarray(Image.open(f).convert("RGB"))
+        image = Image.fromarray(_rgb_uint8(image))
+        image.thumbnail((max_side, max_side), Image.LANCZOS)
+        pool.append((name, np.asarray(image)))
+    return pool
+
+
+def receptive_field(model, layer_name):
+    """Receptive field of one unit of ``layer_name`` in the input of a plain ConvNet.
+
+    Walks the layers of ``model`` (Conv2D and pooling layers, as in VGG16) up to
+    ``layer_name``. Returns ``(size, jump, start)``: the unit at (i, j) of that
+    layer sees the input square of side ``size`` centred on pixel
+    ``(start + i * jump, start + j * jump)``.
+    """
+    if layer_name not in {layer.name for layer in model.layers}:
+        raise ValueError(f"layer_name {layer_name!r} is not a layer of the model")
+    size, jump, start = 1, 1, 0.0
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+            kernel = layer.kernel_size[0] if isinstance(layer, keras.layers.Conv2D) else layer.pool_size[0]
+            stride = layer.strides[0]
+            if layer.padding == "valid":
+                start += (kernel - 1) / 2 * jump
+            size += (kernel - 1) * jump
+            jump *= stride
+        elif not isinstance(layer, keras.layers.InputLayer):
+            raise ValueError(f"receptive_field handles Conv2D and pooling layers only, found {layer.name}")
+        if layer.name == layer_name:
+            break
+    return size, jump, start
+
+
+def _preprocess(image):
+    """(H, W, 3) uint8 RGB -> (1, H, W, 3) VGG16 input."""
+    return keras.applications.vgg16.preprocess_input(image[None].astype(np.float32))
+
+
+def top_patches(base, layer_name, units, images, k=9, patch_size=48):
+    """The ``k`` image patches that activate each unit most (Zeiler and Fergus, 2013).
+
+    Arguments:
+        base: a VGG16-like conv base taking ``vgg16.preprocess_input`` inputs.
+        layer_name: e.g. ``"block3_conv3"``.
+        units: channel indices of that layer.
+        images: list of (name, (H, W, 3) uint8) pairs, as from :func:`image_pool`.
+        k: patches per unit. Within one image, a patch must be at least half a
+            receptive field away from a stronger one, so the nine are not nine
+            shifts of the same spot.
+        patch_size: side of the returned patches, in pixels.
+    Returns a dict: unit -> list of ``k`` dicts with ``patch`` ((patch_size,
+    patch_size, 3) uint8 receptive-field crop, grey outside the image),
+    ``activation``, ``image`` (name) and ``center`` ((row, col) in the image).
+    """
+    units = [int(u) for u in units]
+    n_C = base.get_layer(layer_name).output.shape[-1]
+    if not units or min(units) < 0 or max(units) >= n_C:
+        raise ValueError(f"units must be channel indices in [0, {n_C}) of {layer_name}, got {units}")
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    size, jump, start = receptive_field(base, layer_name)
+    model = keras.Model(base.input, base.get_layer(layer_name).output)
+    candidates = {u: [] for u in units}  # unit -> (activation, image index, i, j)
+    for index, (_, image) in enumerate(tqdm(images, desc=layer_name, leave=False)):
+        maps = model(_preprocess(image))[0].numpy()[..., units]  # (h, w, len(units))
+        for c, unit in enumerate(units):
+            flat = maps[..., c].ravel()
+            best = np.argsort(flat)[::-1][:k * 20]
+            for position in best:
+                i, j = np.unravel_index(position, maps.shape[:2])
+                candidates[unit].append((float(flat[position]), index, i, j))
+    result = {}
+    for unit in units:
+        chosen = []
+        for activation, index, i, j in sorted(candidates[unit], key=lambda c: -c[0]):
+            center = (start + i * jump, start + j * jump)
+            if any(index == c["index"] and max(abs(center[0] - c["center"][0]), abs(center[1] - c["center"][1]))
+                   < size / 2 for c in chosen):
+                continue
+            chosen.append({"index": index, "center": center, "activation": activation})
+            if len(chosen) == k:
+                break
+        for c in chosen:
+            c["image"] = images[c.pop("index")][0]
+            c["patch"] = crop_patch(dict(images)[c["image"]], c["center"], size, patch_size)
+        result[unit] = chosen
+    return result
+
+
+def crop_patch(image, center, size, patch_size):
+    """Square crop of side ``size`` centred on ``center`` (row, col), grey outside the image, resized."""
+    half = size / 2
+    top, left = int(round(center[0] - half + 0.5)), int(round(center[1] - half + 0.5))
+    pad = int(size)
+    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
+    crop = padded[top + pad:top + pad + int(size), left + pad:left + pad + int(size)]
+    return np.asarray(Image.fromarray(crop).resize((patch_size, patch_size), Image.BICUBIC))
+
+
+def mosaic(patches, ncols=3, pad=2):
+    """Tile equally sized (h, w, 3) patches into one image with white gaps (like the lecture's grids)."""
+    patches = [np.asarray(p) for p in patches]
+    if not patches:
+        raise ValueError("patches must not be empty")
+    h, w = patches[0].shape[:2]
+    nrows = int(np.ceil(len(patches) / ncols))
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), 255, np.uint8)
+    for n, patch in enumerate(patches):
+        r, c = divmod(n, ncols)
+        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = patch
+    return out
+
+
+def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05, seed=0):
+    """An input that excites one unit strongly, found by gradient ascent on the pixels.
+
+    Starting from grey plus a little noise, each step shifts the image by a random
+    jitter of a few pixels, takes the gradient of the unit's mean activation
+    (over all positions, borders excluded), normalises it and moves the pixels
+    up along it, keeping them in [0, 1].
+
+    Returns the (size, size, 3) float32 image in [0, 1].
+    """
+    n_C = base.get_layer(layer_name).output.shape[-1]
+    if not 0 <= unit < n_C:
+        raise ValueError(f"unit must be in [0, {n_C}) for {layer_name}, got {unit!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    model = nst.get_layer_outputs(base, [layer_name])
+    rng = np.random.default_rng(seed)
+    image = tf.Variable(0.5 + 0.05 * rng.standard_normal((1, size, size, 3)).astype(np.float32))
+
+    @tf.function
+    def ascent_step(shift):
+        with tf.GradientTape() as tape:
+            shifted = tf.roll(image, shift, axis=(1, 2))
+            activation = model(shifted)[..., unit]  # (1, n_H, n_W)
+            n_H, n_W = tf.shape(activation)[1], tf.shape(activation)[2]
+            score = tf.reduce_mean(activation[:, n_H // 8:n_H - n_H // 8, n_W // 8:n_W - n_W // 8])
+        grad = tape.gradient(score, image)
+        grad /= tf.sqrt(tf.reduce_mean(tf.square(grad))) + 1e-8
+        image.assign(tf.clip_by_value(image + learning_rate * grad, 0.0, 1.0))
+        return score
+
+    for _ in range(steps):
+        ascent_step(tf.constant(rng.integers(-4, 5, size=2), tf.int32))
+    return image[0].numpy()
+
+
+def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
+    """Generated ECG-like strips; half of them hold one premature ventricular beat.
+
+    A normal beat is a sum of Gaussian bumps (P wave, Q, R, S, T wave) at a heart
+    rate drawn between 55 and 100 beats per minute; a premature ventricular beat
+    comes early, has no P wave, a wide tall QRS and an inverted T wave. Baseline
+    wander and noise are added. This is generated data, not a recording.
+
+    Returns ``(X, y)``: X (m, seconds * rate, 1) float32, y (m,) int (1 = has a premature beat).
+    """
+    if not isinstance(m, int) or m < 1:
+        raise ValueError(f"m must be a positive integer, got {m!r}")
+    if not 0 <= abnormal_fraction <= 1:
+        raise ValueError(f"abnormal_fraction must be in [0, 1], got {abnormal_fraction!r}")
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    normal = [(-0.2, 0.15, 0.025), (-0.03, -0.12, 0.01), (0.0, 1.0, 0.012), (0.03, -0.25, 0.012), (0.25, 0.3, 0.05)]
+    premature = [(0.0, 1.5, 0.035), (0.06, -0.4, 0.03), (0.3, -0.45, 0.07)]
+    X = np.zeros((m, t.size), np.float32)
+    y = (rng.random(m) < abnormal_fraction).astype(int)
+    for n in range(m):
+        period = 60.0 / rng.uniform(55, 100)
+        beats = np.arange(rng.uniform(0, period), seconds + period, period)
+        odd = rng.integers(1, max(2, len(beats) - 1)) if y[n] else -1
+        signal = np.zeros_like(t)
+        for b, beat in enumerate(beats):
+            waves = normal
+            if b == odd:
+                beat -= rng.uniform(0.25, 0.4) * period
+                waves = premature
+            for offset, amplitude, width in waves:
+                signal += amplitude * rng.uniform(0.85, 1.15) * np.exp(-0.5 * ((t - beat - offset) / width) ** 2)
+        wander = 0.15 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
+        X[n] = signal + wander + 0.04 * rng.standard_normal(t.size)
+    return X[..., None], y
+
+
+SHAPES = ("ball", "cube", "rod")
+
+
+def shape_volumes(m, size=14, seed=0):
+    """Generated voxel volumes, each holding one solid: a ball, a cube or a rod.
+
+    The solid's size, position, brightness (and, for a rod, its axis) are random,
+    and Gaussian noise is added: the class is in the 3-D shape only.
+
+    Returns ``(X, y)``: X (m, size, size, size, 1) float32, y (m,) int indexing SHAPES.
+    """
+    if not isinstance(m, int) or m < 1:
+        raise ValueError(f"m must be a positive integer, got {m!r}")
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(*[np.arange(size)] * 3, indexing="ij"), axis=-1).astype(np.float32)
+    X = np.zeros((m, size, size, size), np.float32)
+    y = rng.integers(0, len(SHAPES), m)
+    for n in range(m):
+        radius = rng.uniform(0.15, 0.28) * size
+        center = rng.uniform(radius + 0.5, size - radius - 1.5, 3)
+        d = grid - center
+        if SHAPES[y[n]] == "ball":
+            inside = np.sqrt((d ** 2).sum(-1)) <= radius
+        elif SHAPES[y[n]] == "cube":
+            inside = np.abs(d).max(-1) <= radius * 0.85
+        else:
+            axis = rng.integers(3)
+            across = np.sqrt((np.delete(d, axis, -1) ** 2).sum(-1))
+            inside = (across <= radius * 0.45) & (np.abs(d[..., axis]) <= radius * 1.6)
+        X[n] = inside * rng.uniform(0.6, 1.0) + 0.15 * rng.standard_normal(inside.shape)
+    return X[..., None], y

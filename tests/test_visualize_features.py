@@ -1,0 +1,129 @@
+"""Tests for cnn_utils.visualize_features: receptive fields, top patches, gradient ascent, generated data."""
+import numpy as np
+import keras
+import pytest
+
+from cnn_utils import visualize_features as vf
+
+
+def tiny_vgg():
+    """A small random ConvNet laid out like VGG16 (3x3 'same' convs, 2x2 max-pools)."""
+    x = inputs = keras.Input((None, None, 3))
+    for b in range(1, 4):
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name=f"block{b}_conv1")(x)
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name=f"block{b}_conv2")(x)
+        x = keras.layers.MaxPooling2D(name=f"block{b}_pool")(x)
+    return keras.Model(inputs, x)
+
+
+@pytest.fixture(scope="module")
+def base():
+    keras.utils.set_random_seed(0)
+    return tiny_vgg()
+
+
+def test_receptive_field_of_vgg16_layers():
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
+    sizes = {name: vf.receptive_field(vgg, name)[0]
+             for name in ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")}
+    assert sizes == {"block1_conv2": 5, "block2_conv2": 14, "block3_conv3": 40,
+                     "block4_conv3": 92, "block5_conv3": 196}
+    assert vf.receptive_field(vgg, "block3_conv3")[1:] == (4, 1.5)
+
+
+def test_receptive_field_matches_gradient_support(base):
+    """The input pixels that can change a unit are exactly its receptive field."""
+    import tensorflow as tf
+
+    layer = "block2_conv2"
+    size, jump, start = vf.receptive_field(base, layer)
+    model = keras.Model(base.input, base.get_layer(layer).output)
+    x = tf.Variable(np.random.default_rng(0).uniform(size=(1, 32, 32, 3)).astype(np.float32))
+    i, j = 7, 6
+    with tf.GradientTape() as tape:
+        # sum over channels so that a dead ReLU in one channel does not hide the support
+        value = tf.reduce_sum(model(x)[0, i, j])
+    support = np.argwhere(np.abs(tape.gradient(value, x).numpy()[0]).sum(-1) > 0)
+    rows, cols = support[:, 0], support[:, 1]
+    assert rows.max() - rows.min() + 1 == size and cols.max() - cols.min() + 1 == size
+    assert (rows.min() + rows.max()) / 2 == start + i * jump
+    assert (cols.min() + cols.max()) / 2 == start + j * jump
+
+
+def test_image_pool_has_rgb_photos_of_the_asked_size():
+    pool = vf.image_pool(max_side=64, names=["camera", "chelsea", "china.jpg", "grace_hopper.jpg"])
+    assert [name for name, _ in pool] == ["camera", "chelsea", "china.jpg", "grace_hopper.jpg"]
+    for _, image in pool:
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3
+        assert max(image.shape[:2]) == 64
+    with pytest.raises(ValueError, match="names"):
+        vf.image_pool(names=["mona_lisa"])
+
+
+def test_top_patches_are_the_strongest_and_cropped_at_the_unit(base):
+    rng = np.random.default_rng(1)
+    images = [(f"noise{n}", rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)) for n in range(3)]
+    layer, units = "block2_conv2", [0, 3]
+    result = vf.top_patches(base, layer, units, images, k=4, patch_size=14)
+    model = keras.Model(base.input, base.get_layer(layer).output)
+    best = max(float(model(vf._preprocess(im))[0, ..., 0].numpy().max()) for _, im in images)
+    for unit in units:
+        found = result[unit]
+        assert len(found) == 4
+        activations = [f["activation"] for f in found]
+        assert activations == sorted(activations, reverse=True)
+        assert all(f["patch"].shape == (14, 14, 3) and f["patch"].dtype == np.uint8 for f in found)
+    assert result[0][0]["activation"] == pytest.approx(best, rel=1e-5)
+    # the receptive field is 14 px, so a patch of 14 px is the crop itself
+    top = result[0][0]
+    image = dict(images)[top["image"]]
+    r, c = top["center"]
+    r0, c0 = int(round(r - 7 + 0.5)), int(round(c - 7 + 0.5))
+    if r0 >= 0 and c0 >= 0 and r0 + 14 <= image.shape[0] and c0 + 14 <= image.shape[1]:
+        np.testing.assert_array_equal(top["patch"], image[r0:r0 + 14, c0:c0 + 14])
+    with pytest.raises(ValueError, match="units"):
+        vf.top_patches(base, layer, [99], images)
+
+
+def test_mosaic_layout():
+    patches = [np.full((4, 5, 3), n, np.uint8) for n in range(9)]
+    grid = vf.mosaic(patches, ncols=3, pad=1)
+    assert grid.shape == (3 * 5 + 1, 3 * 6 + 1, 3)
+    assert grid[1, 1, 0] == 0 and grid[1 + 5, 1 + 6, 0] == 4 and grid[0, 0, 0] == 255
+
+
+def test_maximize_unit_raises_the_activation(base):
+    import tensorflow as tf
+    from cnn_utils import nst
+
+    model = nst.get_layer_outputs(base, ["block2_conv2"])
+    grey = np.full((1, 32, 32, 3), 0.5, np.float32)
+    unit = int(np.argmax(tf.reduce_mean(model(grey), axis=(0, 1, 2))))  # a unit alive on grey
+    image = vf.maximize_unit(base, "block2_conv2", unit, size=32, steps=15, learning_rate=0.05)
+    assert image.shape == (32, 32, 3) and image.min() >= 0 and image.max() <= 1
+    before = float(tf.reduce_mean(model(grey)[..., unit]))
+    after = float(tf.reduce_mean(model(image[None])[..., unit]))
+    assert after > 1.5 * before + 1e-3
+
+
+def test_ecg_strips_shapes_labels_and_difference():
+    X, y = vf.ecg_strips(200, seconds=3.0, rate=100, seed=0)
+    assert X.shape == (200, 300, 1) and X.dtype == np.float32 and y.shape == (200,)
+    assert 0.35 < y.mean() < 0.65
+    # premature beats are taller than normal R waves
+    peak = X[..., 0].max(axis=1)
+    assert peak[y == 1].mean() > peak[y == 0].mean() + 0.2
+    np.testing.assert_array_equal(X, vf.ecg_strips(200, seed=0)[0])
+    with pytest.raises(ValueError, match="m"):
+        vf.ecg_strips(0)
+
+
+def test_shape_volumes_shapes_and_classes():
+    X, y = vf.shape_volumes(60, size=14, seed=0)
+    assert X.shape == (60, 14, 14, 14, 1) and X.dtype == np.float32
+    assert set(y) == {0, 1, 2}
+    # rods fill fewer voxels than balls and cubes of the same radius range
+    filled = (X[..., 0] > 0.4).mean(axis=(1, 2, 3))
+    assert filled[y == 2].mean() < filled[y == 0].mean()
+    with pytest.raises(ValueError, match="size"):
+        vf.shape_volumes(3, size=4)
