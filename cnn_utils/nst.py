@@ -20,7 +20,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from cnn_utils.config import DATA_DIR
 
@@ -230,7 +230,7 @@ def run_style_transfer(train_step, generated_image, steps, keep_every=None):
     keep_every = keep_every or steps
     costs = {"J": [], "J_content": [], "J_style": []}
     kept = []
-    bar = tqdm(range(1, steps + 1), desc="style transfer", unit="step")
+    bar = tqdm(range(1, steps + 1), desc="style transfer", unit="step", mininterval=5)
     for step in bar:
         values = train_step(generated_image)
         for key, value in zip(costs, values):

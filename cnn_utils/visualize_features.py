@@ -16,7 +16,7 @@ import skimage.data
 import tensorflow as tf
 from PIL import Image
 from sklearn.datasets import load_sample_image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from cnn_utils import nst
 
