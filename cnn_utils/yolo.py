@@ -91,8 +91,8 @@ def yolo_boxes_to_corners(box_xy, box_wh):
     box_wh = tf.convert_to_tensor(box_wh, dtype=box_xy.dtype)
     box_mins = box_xy - box_wh / 2.0
     box_maxes = box_xy + box_wh / 2.0
-    return tf.concat([box_mins[..., 1:2], box_mins[..., 0:1],
-                      box_maxes[..., 1:2], box_maxes[..., 0:1]], axis=-1)
+    # (x, y) -> (y, x) by reversing the last axis.
+    return tf.concat([box_mins[..., ::-1], box_maxes[..., ::-1]], axis=-1)
 
 
 def yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=0.6):
@@ -113,10 +113,12 @@ def yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=0.6):
     box_scores = box_confidence * box_class_probs
     box_classes = tf.math.argmax(box_scores, axis=-1)
     box_class_scores = tf.math.reduce_max(box_scores, axis=-1)
-    filtering_mask = box_class_scores >= threshold
-    scores = tf.boolean_mask(box_class_scores, filtering_mask)
-    boxes = tf.boolean_mask(boxes, filtering_mask)
-    classes = tf.boolean_mask(box_classes, filtering_mask)
+    # The same as tf.boolean_mask with the mask (box_class_scores >= threshold),
+    # but computing the kept indices once.
+    kept = tf.where(box_class_scores >= threshold)
+    scores = tf.gather_nd(box_class_scores, kept)
+    boxes = tf.gather_nd(boxes, kept)
+    classes = tf.gather_nd(box_classes, kept)
     return scores, boxes, classes
 
 
