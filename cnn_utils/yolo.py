@@ -160,7 +160,8 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
         boxes: (n, 4) boxes ``(y1, x1, y2, x2)``.
         classes: (n,) integer classes.
         max_boxes: the most boxes returned, over all classes.
-        iou_threshold: IoU above which the lower-scoring box is discarded.
+        iou_threshold: IoU above which the lower-scoring box is discarded (TensorFlow's
+            convention; the lecture's ">= 0.5" differs only for an IoU of exactly 0.5).
     Returns:
         scores (k,), boxes (k, 4), classes (k,), k <= max_boxes, sorted by decreasing score.
     """
@@ -219,7 +220,7 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
     if len(yolo_outputs) != 4:
         raise ValueError("yolo_outputs must be (box_xy, box_wh, box_confidence, box_class_probs), "
                          f"got {len(yolo_outputs)} items")
-    box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
+    box_xy, box_wh, box_confidence, box_class_probs = (tf.convert_to_tensor(t) for t in yolo_outputs)
     if box_xy.shape.rank == 5 and box_xy.shape[0] != 1:
         raise ValueError(f"yolo_eval decodes one image; box_xy has a batch of {box_xy.shape[0]}")
     boxes = yolo_boxes_to_corners(box_xy, box_wh)

@@ -360,3 +360,17 @@ def test_average_precision_hand_example_and_map():
     aps = yolo.mean_average_precision(worse, true_boxes, true_classes, 2)
     assert aps[1] == pytest.approx(1.0)
     assert aps[0] == pytest.approx(0.5 * 0.5)  # FP(0.95), TP(0.9), FP(0.85): recall 1/2 at precision 1/2
+
+
+def test_yolo_eval_takes_numpy_outputs_of_one_image_only():
+    rng = np.random.default_rng(4)
+    outputs = [rng.uniform(0, 1, (1, 4, 4, 2, d)).astype("float32") for d in (2, 2, 1, 3)]
+    scores, boxes, classes = yolo.yolo_eval(outputs, (100, 100), score_threshold=0.3)
+    assert boxes.shape[1:] == (4,) and len(scores) == len(classes) <= 10
+    with pytest.raises(ValueError, match="one image"):
+        yolo.yolo_eval([o.repeat(2, axis=0) for o in outputs])
+
+
+def test_nms_of_no_boxes_is_empty():
+    s, b, c = yolo.yolo_non_max_suppression(np.zeros(0, "float32"), np.zeros((0, 4), "float32"), np.zeros(0, "int64"))
+    assert s.shape == (0,) and b.shape == (0, 4) and c.shape == (0,)
