@@ -214,8 +214,9 @@ def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
 
     A normal beat is a sum of Gaussian bumps (P wave, Q, R, S, T wave) at a heart
     rate drawn between 55 and 100 beats per minute; a premature ventricular beat
-    comes early, has no P wave, a wide tall QRS and an inverted T wave. Baseline
-    wander and noise are added. This is generated data, not a recording.
+    comes early, has no P wave, a wide QRS and an inverted T wave. Each strip is
+    scaled by a random gain (so height alone does not give the class), and
+    baseline wander and noise are added. This is generated data, not a recording.
 
     Returns ``(X, y)``: X (m, seconds * rate, 1) float32, y (m,) int (1 = has a premature beat).
     """
@@ -226,7 +227,7 @@ def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
     normal = [(-0.2, 0.15, 0.025), (-0.03, -0.12, 0.01), (0.0, 1.0, 0.012), (0.03, -0.25, 0.012), (0.25, 0.3, 0.05)]
-    premature = [(0.0, 1.5, 0.035), (0.06, -0.4, 0.03), (0.3, -0.45, 0.07)]
+    premature = [(0.0, 1.1, 0.035), (0.06, -0.35, 0.03), (0.3, -0.35, 0.07)]
     X = np.zeros((m, t.size), np.float32)
     y = (rng.random(m) < abnormal_fraction).astype(int)
     for n in range(m):
@@ -241,8 +242,9 @@ def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
                 waves = premature
             for offset, amplitude, width in waves:
                 signal += amplitude * rng.uniform(0.85, 1.15) * np.exp(-0.5 * ((t - beat - offset) / width) ** 2)
+        gain = rng.uniform(0.6, 1.4)  # electrode placement changes the amplitude of the whole strip
         wander = 0.15 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
-        X[n] = signal + wander + 0.04 * rng.standard_normal(t.size)
+        X[n] = gain * signal + wander + 0.06 * rng.standard_normal(t.size)
     return X[..., None], y
 
 
