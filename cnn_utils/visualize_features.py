@@ -18,7 +18,6 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from tqdm import tqdm
 
-from cnn_utils import nst
 
 # Photos in skimage.data, scikit-learn's sample images and matplotlib's sample data.
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
@@ -123,7 +122,7 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
     size, jump, start = receptive_field(base, layer_name)
     model = keras.Model(base.input, base.get_layer(layer_name).output)
     candidates = {u: [] for u in units}  # unit -> (activation, image index, i, j)
-    for index, (_, image) in enumerate(tqdm(images, desc=layer_name, leave=False)):
+    for index, (_, image) in enumerate(tqdm(images, desc=layer_name, mininterval=2)):
         maps = model(_preprocess(image))[0].numpy()[..., units]  # (h, w, len(units))
         for c, unit in enumerate(units):
             flat = maps[..., c].ravel()
@@ -173,32 +172,39 @@ def mosaic(patches, ncols=3, pad=2):
     return out
 
 
-def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05, seed=0):
+def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05, noise=0.1, seed=0):
     """An input that excites one unit strongly, found by gradient ascent on the pixels.
 
-    Starting from grey plus a little noise, each step shifts the image by a random
-    jitter of a few pixels, takes the gradient of the unit's mean activation
-    (over all positions, borders excluded), normalises it and moves the pixels
-    up along it, keeping them in [0, 1].
+    ``layer_name`` must be a Conv2D layer. We push up the unit's value *before*
+    its ReLU (after the ReLU, a unit that is zero everywhere would give no
+    gradient), averaged over all positions except a border. Starting from grey
+    plus Gaussian noise of standard deviation ``noise``, each step shifts the
+    image by a random jitter of a few pixels, takes that gradient, normalises
+    it and moves the pixels up along it, keeping them in [0, 1].
 
     Returns the (size, size, 3) float32 image in [0, 1].
     """
-    n_C = base.get_layer(layer_name).output.shape[-1]
-    if not 0 <= unit < n_C:
-        raise ValueError(f"unit must be in [0, {n_C}) for {layer_name}, got {unit!r}")
+    layer = base.get_layer(layer_name)
+    if not isinstance(layer, keras.layers.Conv2D):
+        raise ValueError(f"layer_name must name a Conv2D layer, got {layer_name!r} ({type(layer).__name__})")
+    if not 0 <= unit < layer.filters:
+        raise ValueError(f"unit must be in [0, {layer.filters}) for {layer_name}, got {unit!r}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    model = nst.get_layer_outputs(base, [layer_name])
+    layer_input = keras.Model(base.input, layer.input)
+    kernel = tf.convert_to_tensor(layer.kernel)[..., unit:unit + 1]  # (f, f, n_C_prev, 1)
+    bias = tf.convert_to_tensor(layer.bias)[unit]
     rng = np.random.default_rng(seed)
-    image = tf.Variable(0.5 + 0.05 * rng.standard_normal((1, size, size, 3)).astype(np.float32))
+    image = tf.Variable(np.clip(0.5 + noise * rng.standard_normal((1, size, size, 3)), 0, 1).astype(np.float32))
 
     @tf.function
     def ascent_step(shift):
         with tf.GradientTape() as tape:
             shifted = tf.roll(image, shift, axis=(1, 2))
-            activation = model(shifted)[..., unit]  # (1, n_H, n_W)
-            n_H, n_W = tf.shape(activation)[1], tf.shape(activation)[2]
-            score = tf.reduce_mean(activation[:, n_H // 8:n_H - n_H // 8, n_W // 8:n_W - n_W // 8])
+            x = layer_input(keras.applications.vgg16.preprocess_input(shifted * 255.0))
+            z = tf.nn.conv2d(x, kernel, strides=1, padding="SAME")[..., 0] + bias  # (1, n_H, n_W), before ReLU
+            n_H, n_W = tf.shape(z)[1], tf.shape(z)[2]
+            score = tf.reduce_mean(z[:, n_H // 8:n_H - n_H // 8, n_W // 8:n_W - n_W // 8])
         grad = tape.gradient(score, image)
         grad /= tf.sqrt(tf.reduce_mean(tf.square(grad))) + 1e-8
         image.assign(tf.clip_by_value(image + learning_rate * grad, 0.0, 1.0))

@@ -104,6 +104,8 @@ def test_maximize_unit_raises_the_activation(base):
     before = float(tf.reduce_mean(model(grey)[..., unit]))
     after = float(tf.reduce_mean(model(image[None])[..., unit]))
     assert after > 1.5 * before + 1e-3
+    with pytest.raises(ValueError, match="Conv2D"):
+        vf.maximize_unit(base, "block1_pool", 0)
 
 
 def test_ecg_strips_shapes_labels_and_difference():
