@@ -155,3 +155,67 @@ def convert_to_one_hot(Y, C):
     if Y.size and (Y.min() < 0 or Y.max() >= C):
         raise ValueError(f"Y must hold integer labels in [0, {C}), got values in [{Y.min()}, {Y.max()}]")
     return np.eye(C)[Y].T
+
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "grace_hopper", "motorcycle")
+
+
+def load_photo(name):
+    """One of ``PHOTOS`` as an (H, W, 3) uint8 RGB array, from the package that ships it."""
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(f"{name}.jpg")
+    if name == "grace_hopper":
+        import matplotlib.cbook
+        from PIL import Image
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+            return np.asarray(Image.open(f).convert("RGB"))
+    from skimage import data
+
+    if name == "motorcycle":
+        return data.stereo_motorcycle()[0]
+    return getattr(data, name)()
+
+
+def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed=0):
+    """Which photo does a patch come from? Square patches of real photos shipped with packages.
+
+    Each photo (scikit-image, scikit-learn and matplotlib samples) is resized so
+    that its shorter side is 3.5 * ``patch_size``. Training patches are cut at
+    random from its left two thirds, test patches from its right third, so that
+    no test patch overlaps a training patch. Returns the course tuple
+    ``(X_train, Y_train, X_test, Y_test, classes)`` with X (m, patch_size,
+    patch_size, 3) uint8, Y (1, m) int labels (the index of the photo) and
+    ``classes`` the photo names.
+    """
+    from PIL import Image
+
+    if not isinstance(patch_size, int) or patch_size < 8:
+        raise ValueError(f"patch_size must be an integer >= 8, got {patch_size!r}")
+    for arg, value in (("n_train", n_train), ("n_test", n_test)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{arg} must be a positive integer, got {value!r}")
+    unknown = [p for p in photos if p not in PHOTOS]
+    if unknown or len(photos) < 2:
+        raise ValueError(f"photos must be at least 2 names from {PHOTOS}, got {tuple(photos)!r}")
+    rng = np.random.default_rng(seed)
+    sets = {"train": ([], []), "test": ([], [])}
+    for label, name in enumerate(photos):
+        photo = Image.fromarray(load_photo(name))
+        scale = 3.5 * patch_size / min(photo.size)
+        photo = np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
+                                        Image.Resampling.LANCZOS))
+        height, width = photo.shape[:2]
+        split = width * 2 // 3
+        for part, n, (x_lo, x_hi) in (("train", n_train, (0, split - patch_size)),
+                                      ("test", n_test, (split, width - patch_size))):
+            for _ in range(n):
+                y = rng.integers(0, height - patch_size + 1)
+                x = rng.integers(x_lo, x_hi + 1)
+                sets[part][0].append(photo[y:y + patch_size, x:x + patch_size])
+                sets[part][1].append(label)
+    (x_train, y_train), (x_test, y_test) = (
+        (np.stack(xs), np.array(ys).reshape(1, -1)) for xs, ys in sets.values())
+    return x_train, y_train, x_test, y_test, np.array(photos)

@@ -1,0 +1,255 @@
+"""Transfer learning and data augmentation (Week 2).
+
+* :func:`data_augmenter`: a ``keras.Sequential`` of augmentation layers, from the
+  lecture's list: mirroring, random cropping, rotation, shearing, colour
+  shifting and AlexNet's PCA colour augmentation (:class:`PCAColorAugmentation`,
+  with the principal components of the training pixels from :func:`rgb_pca`).
+* :func:`transfer_model`: the course's ``alpaca_model`` pattern: augmentation,
+  ``preprocess_input``, a frozen pretrained base, global average pooling,
+  batch normalization (pretrained features have very uneven scales), dropout
+  and a new softmax layer. :func:`truncate_base` keeps the base up to a layer.
+* :func:`unfreeze_top` / :func:`freeze_base` for fine-tuning the top block.
+* :func:`precompute_features` and :func:`head_model`: run the frozen base once
+  and train only the head on its stored activations.
+* :func:`scratch_model`: a small CNN trained from random weights, the baseline.
+
+Images are (m, H, W, 3) RGB with values in [0, 255] (uint8 or float).
+"""
+import keras
+import numpy as np
+from keras import layers, ops
+
+
+def rgb_pca(images):
+    """Principal components of the RGB values of a set of images (AlexNet's colour PCA).
+
+    Arguments:
+        images: (m, H, W, 3) or (n_pixels, 3) array of RGB values in [0, 255].
+    Returns ``(eigenvalues, eigenvectors)``: (3,) variances in decreasing order
+    and (3, 3) unit eigenvectors of the 3x3 pixel covariance, one per column.
+    """
+    pixels = np.asarray(images, dtype=np.float64)
+    if pixels.ndim < 2 or pixels.shape[-1] != 3:
+        raise ValueError(f"images must end with an RGB axis of size 3, got shape {pixels.shape}")
+    pixels = pixels.reshape(-1, 3)
+    if pixels.shape[0] < 2:
+        raise ValueError("images must hold at least 2 pixels to estimate a covariance")
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(pixels, rowvar=False))
+    order = np.argsort(eigenvalues)[::-1]
+    return eigenvalues[order].astype("float32"), eigenvectors[:, order].astype("float32")
+
+
+def pca_color_shift(images, alpha, eigenvalues, eigenvectors, value_range=(0, 255)):
+    """Add ``eigenvectors @ (alpha * eigenvalues)`` to every pixel of each image.
+
+    Arguments:
+        images: (m, H, W, 3) RGB tensor or array.
+        alpha: (m, 3) random weights, one triple per image.
+        eigenvalues: (3,), eigenvectors: (3, 3) columns, as from :func:`rgb_pca`.
+    Returns the shifted images (m, H, W, 3), clipped to ``value_range``. AlexNet
+    scales by the square roots of the variances (standard deviations), so the
+    shift is largest along the direction in which the colours vary most.
+    """
+    scale = ops.convert_to_tensor(alpha, "float32") * ops.sqrt(ops.convert_to_tensor(eigenvalues, "float32"))
+    shift = ops.matmul(scale, ops.transpose(ops.convert_to_tensor(eigenvectors, "float32")))  # (m, 3)
+    shifted = ops.cast(images, "float32") + shift[:, None, None, :]
+    return ops.clip(shifted, value_range[0], value_range[1])
+
+
+class PCAColorAugmentation(layers.Layer):
+    """AlexNet's PCA colour augmentation, applied only while training.
+
+    Each image gets one random colour shift ``sum_i alpha_i * sqrt(lambda_i) * v_i``
+    with ``alpha_i ~ N(0, stddev^2)``, where ``lambda_i`` and ``v_i`` are the
+    eigenvalues and eigenvectors of the RGB covariance of the training pixels.
+    Input and output: (m, H, W, 3) in ``value_range``; identity at inference.
+    """
+
+    def __init__(self, eigenvalues, eigenvectors, stddev=0.1, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        eigenvalues = np.asarray(eigenvalues, dtype="float32")
+        eigenvectors = np.asarray(eigenvectors, dtype="float32")
+        if eigenvalues.shape != (3,) or (eigenvalues < 0).any():
+            raise ValueError(f"eigenvalues must be 3 non-negative variances, got {eigenvalues!r}")
+        if eigenvectors.shape != (3, 3):
+            raise ValueError(f"eigenvectors must be a (3, 3) matrix, got shape {eigenvectors.shape}")
+        if stddev < 0:
+            raise ValueError(f"stddev must be >= 0, got {stddev!r}")
+        self.eigenvalues = eigenvalues
+        self.eigenvectors = eigenvectors
+        self.stddev = float(stddev)
+        self.value_range = tuple(value_range)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        alpha = keras.random.normal((ops.shape(images)[0], 3), stddev=self.stddev, seed=self.seed_generator)
+        return pca_color_shift(images, alpha, self.eigenvalues, self.eigenvectors, self.value_range)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(eigenvalues=self.eigenvalues.tolist(), eigenvectors=self.eigenvectors.tolist(),
+                      stddev=self.stddev, value_range=self.value_range, seed=self.seed)
+        return config
+
+
+def data_augmenter(eigenvalues, eigenvectors, seed=None):
+    """A ``keras.Sequential`` of the lecture's augmentations, active only while training.
+
+    Arguments:
+        eigenvalues, eigenvectors: RGB principal components of the training
+            pixels (from :func:`rgb_pca`), for PCA colour augmentation.
+    Input and output: (m, H, W, 3) RGB in [0, 255], same shape. In order:
+    mirroring, random cropping (zoom in on a window of 80-100 % of the side,
+    moved by up to 10 %), rotation (up to 20 degrees), shearing, colour
+    shifting (hue) and PCA colour augmentation.
+    """
+    return keras.Sequential([
+        layers.RandomFlip("horizontal", seed=seed),
+        layers.RandomZoom(height_factor=(-0.2, 0.0), seed=seed),
+        layers.RandomTranslation(0.1, 0.1, seed=seed),
+        layers.RandomRotation(20 / 360, seed=seed),
+        layers.RandomShear(x_factor=0.1, y_factor=0.1, seed=seed),
+        layers.RandomHue(0.03, value_range=(0, 255), seed=seed),
+        PCAColorAugmentation(eigenvalues, eigenvectors, seed=seed),
+    ], name="data_augmentation")
+
+
+def _head(x, num_classes, dropout):
+    """Global average pooling, batch norm, dropout and a softmax layer: (m, h, w, C) -> (m, num_classes).
+
+    The batch normalization puts the pooled features on a common scale (their
+    channels differ by orders of magnitude); its short momentum suits the few
+    hundred steps of a small data set.
+    """
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    x = layers.BatchNormalization(momentum=0.9, name="head_norm")(x)
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    return layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+
+
+def _check_classes(num_classes, dropout):
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+
+
+def transfer_model(image_shape, data_augmentation, base, num_classes=2, dropout=0.2):
+    """Pretrained base with a new classifier on top (the course's ``alpaca_model``).
+
+    Arguments:
+        image_shape: (H, W) of the RGB input images, values in [0, 255].
+        data_augmentation: a Keras layer or model applied first (identity at inference).
+        base: pretrained convolutional base taking VGG16-preprocessed
+            (m, H, W, 3) input, e.g. ``pretrained.vgg16_base()``. It is frozen here.
+    Returns a ``keras.Model`` (m, H, W, 3) -> (m, num_classes) class probabilities.
+    """
+    if len(image_shape) != 2:
+        raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
+    if not isinstance(base, keras.Model):
+        raise TypeError(f"base must be a keras.Model, got {type(base).__name__}")
+    _check_classes(num_classes, dropout)
+    base.trainable = False
+    inputs = keras.Input(shape=tuple(image_shape) + (3,))
+    x = data_augmentation(inputs)
+    x = keras.applications.vgg16.preprocess_input(x)
+    x = base(x, training=False)
+    return keras.Model(inputs, _head(x, num_classes, dropout), name="transfer_model")
+
+
+def truncate_base(base, last_layer, name="vgg16"):
+    """The part of ``base`` from its input up to ``last_layer`` (e.g. ``"block4_pool"``), same weights."""
+    names = [layer.name for layer in base.layers]
+    if last_layer not in names:
+        raise ValueError(f"last_layer must name a layer of the base, got {last_layer!r}")
+    return keras.Model(base.input, base.get_layer(last_layer).output, name=name)
+
+
+def freeze_base(model, base_name="vgg16"):
+    """Freeze every layer of the base inside ``model``; returns the base."""
+    base = model.get_layer(base_name)
+    base.trainable = False
+    return base
+
+
+def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
+    """Make the base's layers from ``first_trainable`` on trainable, the earlier ones frozen.
+
+    For fine-tuning after the new head has been trained; compile the model
+    again (with a small learning rate) for the change to take effect.
+    Returns the names of the trainable layers of the base.
+    """
+    base = model.get_layer(base_name)
+    names = [layer.name for layer in base.layers]
+    if first_trainable not in names:
+        raise ValueError(f"first_trainable must name a layer of {base_name}, got {first_trainable!r}")
+    base.trainable = True
+    start = names.index(first_trainable)
+    for layer in base.layers[:start]:
+        layer.trainable = False
+    return [layer.name for layer in base.layers[start:] if layer.weights]
+
+
+def precompute_features(base, images, batch_size=32, verbose=0):
+    """Run the frozen base once: (m, H, W, 3) RGB in [0, 255] -> (m, h, w, C) activations."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must have shape (m, H, W, 3), got {images.shape}")
+    x = keras.applications.vgg16.preprocess_input(images.astype("float32"))
+    return base.predict(x, batch_size=batch_size, verbose=verbose)
+
+
+def head_model(feature_shape, num_classes=2, dropout=0.2):
+    """The classifier of :func:`transfer_model` alone, trained on precomputed activations.
+
+    Arguments:
+        feature_shape: (h, w, C) of the base's output.
+    Returns a ``keras.Model`` (m, h, w, C) -> (m, num_classes).
+    """
+    if len(feature_shape) != 3:
+        raise ValueError(f"feature_shape must be (h, w, C), got {feature_shape!r}")
+    _check_classes(num_classes, dropout)
+    inputs = keras.Input(shape=tuple(feature_shape))
+    return keras.Model(inputs, _head(inputs, num_classes, dropout), name="head")
+
+
+def scratch_model(image_shape, data_augmentation, num_classes=2, filters=(32, 64, 128), dropout=0.2):
+    """Baseline trained from random weights: augmentation, then conv-ReLU-pool blocks and the same head.
+
+    Arguments:
+        image_shape: (H, W) of the RGB input images, values in [0, 255].
+    Returns a ``keras.Model`` (m, H, W, 3) -> (m, num_classes).
+    """
+    if len(image_shape) != 2:
+        raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
+    _check_classes(num_classes, dropout)
+    inputs = keras.Input(shape=tuple(image_shape) + (3,))
+    x = data_augmentation(inputs)
+    x = layers.Rescaling(1 / 255)(x)
+    for n in filters:
+        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    return keras.Model(inputs, _head(x, num_classes, dropout), name="scratch_model")
+
+
+def base_activations(base, image, layer_names):
+    """Activations of some layers of the base for one image.
+
+    Arguments:
+        image: (H, W, 3) RGB in [0, 255].
+        layer_names: names of layers of ``base``, e.g. ``["block1_conv2", "block3_conv3"]``.
+    Returns a dict name -> (h, w, C) array.
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"image must have shape (H, W, 3), got {image.shape}")
+    probe = keras.Model(base.input, [base.get_layer(name).output for name in layer_names])
+    x = keras.applications.vgg16.preprocess_input(image[None].astype("float32"))
+    outputs = probe(x)
+    return {name: np.asarray(out)[0] for name, out in zip(layer_names, outputs)}
