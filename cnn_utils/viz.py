@@ -109,7 +109,7 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
     if colors is None:
         palette = plt.get_cmap("tab10").colors
         colors = [tuple(int(255 * c) for c in palette[i % len(palette)]) for i in range(len(class_names))]
-    font = ImageFont.load_default(size=max(10, round(min(image.size) / 40)))
+    font = ImageFont.load_default(size=max(10, round(min(image.size) / 25)))
     draw = ImageDraw.Draw(image)
     for i, ((y1, x1, y2, x2), c) in enumerate(zip(boxes, classes)):
         top, left = max(0, round(y1)), max(0, round(x1))
