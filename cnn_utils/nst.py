@@ -227,6 +227,8 @@ def run_style_transfer(train_step, generated_image, steps, keep_every=None):
         raise TypeError(f"generated_image must be a tf.Variable, got {type(generated_image).__name__}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if keep_every is not None and (not isinstance(keep_every, int) or keep_every < 1):
+        raise ValueError(f"keep_every must be a positive integer or None, got {keep_every!r}")
     keep_every = keep_every or steps
     costs = {"J": [], "J_content": [], "J_style": []}
     kept = []

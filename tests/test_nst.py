@@ -200,3 +200,5 @@ def test_bad_inputs_raise_named_errors():
         nst.compute_style_cost([a], [a], SMALL_LAYERS)
     with pytest.raises(ValueError, match="steps"):
         nst.run_style_transfer(lambda g: (0, 0, 0), tf.Variable(a), steps=0)
+    with pytest.raises(ValueError, match="keep_every"):
+        nst.run_style_transfer(lambda g: (0, 0, 0), tf.Variable(a), steps=2, keep_every=0)
