@@ -7,28 +7,49 @@ In a solution notebook, the code a learner writes sits between two marker lines:
     ### END CODE HERE
 
 ``make_student_notebook`` keeps the markers, replaces the lines between them
-with a ``raise NotImplementedError`` placeholder and clears every output, so
-that the learner's notebook stops at the first check until the gap is filled.
+with a ``raise NotImplementedError("<function> is not implemented yet: ...")``
+placeholder and clears every output, so that the learner's notebook stops at
+the first check until the gap is filled, with the same message whether the
+check calls the function directly or through ``checks.compare``.
 
 Command line (``make exercises``)::
 
     python -m cnn_utils.exercises notebooks build/exercises
 """
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 
+from cnn_utils.checks import NOT_IMPLEMENTED
+
 START = "### START CODE HERE"
 END = "### END CODE HERE"
-PLACEHOLDER = 'raise NotImplementedError("Exercise: write your code between the START and END markers")'
+PLACEHOLDER = ('raise NotImplementedError("{name} ' + NOT_IMPLEMENTED
+               + ': write your code between the START and END markers")')
+DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
+
+
+def placeholder(name):
+    """The line that replaces the solution of exercise ``name`` (without indentation)."""
+    return PLACEHOLDER.format(name=name)
+
+
+def _enclosing_function(lines, indent):
+    """Name of the innermost ``def`` above the end of ``lines`` that is indented less than ``indent``."""
+    for line in reversed(lines):
+        match = DEF.match(line)
+        if match and len(match.group(1)) < len(indent):
+            return match.group(2)
+    return "This exercise"
 
 
 def strip_solutions(source):
     """Replace the lines between START/END marker pairs of a cell's source; return ``(source, count)``.
 
-    The placeholder is indented like the START marker. Raises ``ValueError``
-    when markers are unbalanced.
+    The placeholder is indented like the START marker and names the function
+    the region belongs to. Raises ``ValueError`` when markers are unbalanced.
     """
     out, count, inside = [], 0, False
     for number, line in enumerate(source.splitlines(), start=1):
@@ -38,7 +59,7 @@ def strip_solutions(source):
                 raise ValueError(f"line {number}: START CODE HERE inside another exercise region")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            out += [line, indent + PLACEHOLDER]
+            out += [line, indent + placeholder(_enclosing_function(out, indent))]
             count += 1
         elif stripped.startswith(END):
             if not inside:

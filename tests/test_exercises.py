@@ -35,7 +35,7 @@ def test_strip_solutions_keeps_markers_and_indentation():
     source, count = exercises.strip_solutions(SOLUTION)
     assert count == 1
     assert "np.pad" not in source
-    assert f"    ### START CODE HERE\n    {exercises.PLACEHOLDER}\n    ### END CODE HERE" in source
+    assert f"    ### START CODE HERE\n    {exercises.placeholder('zero_pad')}\n    ### END CODE HERE" in source
     assert source.endswith("return X_pad")
 
 
@@ -62,7 +62,7 @@ def test_student_notebook_fails_at_first_check_then_passes_when_filled(tmp_path)
     assert student.cells[1].outputs == []  # the definition cell ran cleanly; the check cell failed
 
     # The learner pastes a correct body: the check passes.
-    filled = student.cells[1].source.replace(exercises.PLACEHOLDER, "X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))")
+    filled = student.cells[1].source.replace(exercises.placeholder("zero_pad"), "X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))")
     student.cells[1].source = filled
     out = _run(student).cells[2].outputs
     assert "All tests passed" in out[0]["text"]
