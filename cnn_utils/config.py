@@ -34,9 +34,15 @@ def choose(full, fast):
 
 
 def set_seed(seed=0):
-    """Seed Python, NumPy, TensorFlow and Keras so that runs repeat."""
-    import keras
+    """Seed Python, NumPy, TensorFlow and Keras so that runs repeat.
 
+    It also starts TensorFlow's runtime, so that its start-up messages appear
+    in the cell that calls this (a notebook's first cell) and not in a later one.
+    """
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_logical_devices()
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
