@@ -38,7 +38,14 @@ def set_seed(seed=0):
 
     It also starts TensorFlow's runtime, so that its start-up messages appear
     in the cell that calls this (a notebook's first cell) and not in a later one.
+
+    Arguments:
+        seed: integer in 0 .. 2**32 - 1 (NumPy's range).
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must lie in 0 .. 2**32 - 1, got {seed}")
     import keras
     import tensorflow as tf
 
@@ -58,6 +65,8 @@ def atomic_path(path):
         with atomic_path(target) as tmp:
             np.savez(tmp, ...)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

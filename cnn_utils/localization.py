@@ -32,6 +32,20 @@ def _image_hw(image_size):
     return float(image_size[0]), float(image_size[1])
 
 
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_input_shape(input_shape, min_side):
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
+            or not all(isinstance(s, numbers.Integral) and s > 0 for s in input_shape)):
+        raise ValueError(f"input_shape must be (H, W, C) positive integers, got {input_shape!r}")
+    if input_shape[0] < min_side or input_shape[1] < min_side:
+        raise ValueError(f"input_shape height and width must be at least {min_side}, got {tuple(input_shape[:2])}")
+
+
 def encode_target(box, class_id, image_size, n_classes=N_CLASSES):
     """Target vector of one image for classification with localization.
 
@@ -44,12 +58,16 @@ def encode_target(box, class_id, image_size, n_classes=N_CLASSES):
         p_c = 0 and the other entries are 0 (the loss ignores them).
     """
     height, width = _image_hw(image_size)
+    n_classes = _check_positive_int("n_classes", n_classes)
     y = np.zeros(5 + n_classes, np.float32)
     if box is None:
         return y
-    x1, y1, x2, y2 = np.asarray(box, dtype=np.float64).reshape(4)
+    box = np.asarray(box, dtype=np.float64)
+    if box.size != 4:
+        raise ValueError(f"box must hold 4 numbers (x1, y1, x2, y2), got shape {box.shape}")
+    x1, y1, x2, y2 = box.reshape(4)
     if not (x2 > x1 and y2 > y1):
-        raise ValueError(f"box must be (x1, y1, x2, y2) with x2 > x1 and y2 > y1, got {tuple(box)}")
+        raise ValueError(f"box must be (x1, y1, x2, y2) with x2 > x1 and y2 > y1, got {tuple(box.reshape(4))}")
     if not (isinstance(class_id, numbers.Integral) and 0 <= class_id < n_classes):
         raise ValueError(f"class_id must be an integer in 0..{n_classes - 1}, got {class_id!r}")
     y[:5] = [1, (x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (y2 - y1) / height, (x2 - x1) / width]
@@ -113,6 +131,11 @@ def localization_loss(y_true, y_pred):
     """
     y_true = ops.convert_to_tensor(y_true, dtype="float32")
     y_pred = ops.convert_to_tensor(y_pred, dtype="float32")
+    n_true, n_pred = y_true.shape[-1], y_pred.shape[-1]  # None while a traced shape is unknown
+    if len(y_true.shape) != 2 or (n_true is not None and n_true < 6):
+        raise ValueError(f"y_true must have shape (m, 5 + n_classes), got {tuple(y_true.shape)}")
+    if len(y_pred.shape) != 2 or (None not in (n_true, n_pred) and n_pred != n_true):
+        raise ValueError(f"y_pred must have y_true's shape (m, {n_true}), got {tuple(y_pred.shape)}")
     squares = ops.square(y_pred - y_true)
     p_c = y_true[..., 0]
     return squares[..., 0] + p_c * ops.sum(squares[..., 1:], axis=-1)
@@ -128,6 +151,11 @@ def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16
         keras.Model mapping (m, H, W, 3) to (m, 5 + n_classes): p_c and the four box
         numbers through a sigmoid (they lie in [0, 1]), the class scores through a softmax.
     """
+    if (not isinstance(filters, (tuple, list)) or not filters
+            or not all(isinstance(n, numbers.Integral) and n > 0 for n in filters)):
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}")
+    _check_input_shape(input_shape, 2 ** len(filters))
+    n_classes = _check_positive_int("n_classes", n_classes)
     inputs = keras.Input(input_shape)
     x = layers.Rescaling(1 / 255)(inputs)
     for n in filters:
@@ -179,6 +207,8 @@ def fc_window_classifier(input_shape=(14, 14, 3), n_classes=4):
     14x14x3 -> conv 5x5, 16 filters (10x10x16) -> max-pool 2 (5x5x16) -> FC 400 -> FC 400
     -> softmax over n_classes (pedestrian, car, motorcycle, background).
     """
+    _check_input_shape(input_shape, 6)  # the 5x5 conv and the 2x2 pool need at least 6 pixels
+    n_classes = _check_positive_int("n_classes", n_classes)
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(16, 5, activation="relu", name="conv"),
@@ -233,6 +263,11 @@ def sliding_window_predict(model, image, window=14, stride=2, batch_size=256):
         (n_rows, n_cols, n_classes) with n_rows = (H - window) // stride + 1; entry (i, j) is
         the model's output for the crop image[i*stride : i*stride+window, j*stride : j*stride+window].
     """
+    if not callable(model):
+        raise TypeError(f"model must be a callable classifier (a keras.Model), got {type(model).__name__}")
+    window = _check_positive_int("window", window)
+    stride = _check_positive_int("stride", stride)
+    batch_size = _check_positive_int("batch_size", batch_size)
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[0] < window or image.shape[1] < window:
         raise ValueError(f"image must be (H, W, C) with H, W >= {window}, got shape {image.shape}")

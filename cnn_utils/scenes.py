@@ -349,6 +349,8 @@ def load_scenes(n, seed=0, size=128, max_objects=4, n_objects=None):
     _check_int("seed", seed, 0)
     _check_int("size", size, 32)
     _check_int("max_objects", max_objects, 0)
+    if n_objects is not None:
+        _check_int("n_objects", n_objects, 0)
     objects = "" if n_objects is None else f"_obj{n_objects}"
     path = config.CACHE_DIR / f"scenes_v{VERSION}_n{n}_seed{seed}_size{size}_max{max_objects}{objects}.npz"
     if not path.exists():

@@ -4,6 +4,7 @@
 ``tf.distribute.Strategy`` scope (for example ``MirroredStrategy`` over several
 GPUs), and records the wall time of every epoch.
 """
+import numbers
 import time
 
 import keras
@@ -41,8 +42,15 @@ def train(build_model, x, y=None, *, validation_data=None, epochs=10, batch_size
     """
     if not callable(build_model):
         raise TypeError(f"build_model must be a function returning a keras.Model, got {type(build_model).__name__}")
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(metrics, str):
+        raise TypeError(f"metrics must be a list or tuple of metrics, got the string {metrics!r}; "
+                        f"write ({metrics!r},)")
+    if x is None:
+        raise ValueError("x must hold the training inputs (an array or a tf.data.Dataset), got None")
     if strategy is not None and not isinstance(strategy, tf.distribute.Strategy):
         raise TypeError(f"strategy must be a tf.distribute.Strategy or None, got {type(strategy).__name__}")
     strategy = strategy or tf.distribute.get_strategy()

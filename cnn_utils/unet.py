@@ -17,6 +17,20 @@ import numpy as np
 from keras import layers
 
 
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_feature_map(name, tensor):
+    """A (m, H, W, C) Keras tensor or array; return its shape."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None or len(shape) != 4:
+        raise ValueError(f"{name} must be a (m, H, W, C) Keras tensor, got {shape if shape is not None else tensor!r}")
+    return tuple(shape)
+
+
 def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
     """Contracting block: two 3x3 convs (ReLU, same padding), optional dropout and 2x2 max-pool.
 
@@ -30,8 +44,8 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
         else the same tensor as skip_connection, (m, H, W, n_filters), which the expanding
         path concatenates.
     """
-    if inputs is None:
-        raise ValueError("inputs must be a Keras tensor, got None")
+    _check_feature_map("inputs", inputs)
+    n_filters = _check_positive_int("n_filters", n_filters)
     if not 0 <= dropout_prob < 1:
         raise ValueError(f"dropout_prob must lie in [0, 1), got {dropout_prob}")
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(inputs)
@@ -53,6 +67,13 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
     Returns:
         (m, 2H, 2W, n_filters) tensor.
     """
+    _, height, width, _ = _check_feature_map("expansive_input", expansive_input)
+    if contractive_input is not None:
+        skip = _check_feature_map("contractive_input", contractive_input)
+        if None not in (height, width) and skip[1:3] != (2 * height, 2 * width):
+            raise ValueError(f"contractive_input must be twice as high and wide as expansive_input "
+                             f"({2 * height}, {2 * width}), got {skip[1:3]}")
+    n_filters = _check_positive_int("n_filters", n_filters)
     up = layers.Conv2DTranspose(n_filters, 3, strides=2, padding="same")(expansive_input)
     merge = up if contractive_input is None else layers.Concatenate(axis=3)([up, contractive_input])
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(merge)
@@ -73,12 +94,13 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23, skip_connect
         keras.Model mapping (m, H, W, C) to (m, H, W, n_classes). With the defaults it has
         8,640,471 parameters.
     """
-    if len(input_size) != 3 or any(not isinstance(s, numbers.Integral) for s in input_size):
+    if (not isinstance(input_size, (tuple, list)) or len(input_size) != 3
+            or any(not isinstance(s, numbers.Integral) or s < 1 for s in input_size)):
         raise ValueError(f"input_size must be (H, W, C) integers, got {input_size!r}")
     if input_size[0] % 16 or input_size[1] % 16:
         raise ValueError(f"input_size height and width must be divisible by 16, got {input_size[:2]}")
-    if not isinstance(n_filters, numbers.Integral) or n_filters < 1:
-        raise ValueError(f"n_filters must be a positive integer, got {n_filters!r}")
+    n_filters = _check_positive_int("n_filters", n_filters)
+    n_classes = _check_positive_int("n_classes", n_classes)
     inputs = keras.Input(input_size)
     cblock1 = conv_block(inputs, n_filters)
     cblock2 = conv_block(cblock1[0], n_filters * 2)
@@ -97,7 +119,13 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23, skip_connect
 
 def predict_masks(model, images, batch_size=32):
     """Predicted class of every pixel: (m, H, W, C) images -> (m, H, W) uint8 class indices."""
-    scores = model.predict(np.asarray(images), batch_size=batch_size, verbose=0)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"images must have shape (m, H, W, C), got {images.shape}")
+    batch_size = _check_positive_int("batch_size", batch_size)
+    scores = model.predict(images, batch_size=batch_size, verbose=0)
     return np.argmax(scores, axis=-1).astype(np.uint8)
 
 
@@ -111,6 +139,7 @@ def segmentation_metrics(y_true, y_pred, n_classes):
         dict with "pixel_accuracy" (float), "iou" ((n_classes,) float64, NaN for a class that
         is neither in y_true nor in y_pred) and "mean_iou" (mean over the other classes).
     """
+    n_classes = _check_positive_int("n_classes", n_classes)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}")

@@ -15,6 +15,12 @@ def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None
     images = list(images)
     if not images:
         raise ValueError("images must contain at least one image")
+    for i, image in enumerate(images):
+        shape = np.shape(image)
+        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in (1, 3, 4)):
+            raise ValueError(f"images[{i}] must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {shape}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
     ncols = min(ncols, len(images))
@@ -38,7 +44,11 @@ def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None
 
 def plot_history(history, metrics=("loss", "accuracy"), title=None):
     """Plot training (and validation, when present) curves of a Keras History, one panel per metric."""
+    if not hasattr(history, "history") and not isinstance(history, dict):
+        raise TypeError(f"history must be a keras History or a dict of lists, got {type(history).__name__}")
     logs = history.history if hasattr(history, "history") else dict(history)
+    if isinstance(metrics, str):
+        raise TypeError(f"metrics must be a list or tuple of names, got the string {metrics!r}")
     metrics = [m for m in metrics if m in logs]
     if not metrics:
         raise ValueError(f"history has none of the metrics asked for; it has {sorted(logs)}")
@@ -61,6 +71,15 @@ def plot_confusion_matrix(y_true, y_pred, class_names, title="Confusion matrix (
     """Plot a confusion matrix with counts in the cells; rows are true classes."""
     from sklearn.metrics import confusion_matrix
 
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
+    if len(class_names) < 1:
+        raise ValueError("class_names must name at least one class")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        if labels.dtype.kind not in "biuf" or (labels.size and (
+                np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= len(class_names))):
+            raise ValueError(f"{name} must hold integer class indices in 0..{len(class_names) - 1}")
     cm = confusion_matrix(y_true, y_pred, labels=np.arange(len(class_names)))
     fig, ax = plt.subplots(figsize=(0.5 * len(class_names) + 2.5, 0.5 * len(class_names) + 2))
     ax.imshow(cm, cmap="Blues")
@@ -98,7 +117,10 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
         if array.dtype.kind == "f":
             array = np.clip(np.round(array * 255.0), 0, 255)
         image = Image.fromarray(array.astype(np.uint8))
-    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    boxes = np.asarray(boxes, dtype=float)
+    if boxes.ndim > 2 or (boxes.size and boxes.shape[-1] != 4):
+        raise ValueError(f"boxes must have shape (n, 4) as (y1, x1, y2, x2), got {boxes.shape}")
+    boxes = boxes.reshape(-1, 4)
     classes = np.asarray(classes).reshape(-1).astype(int)
     if len(classes) != len(boxes):
         raise ValueError(f"classes must have one entry per box ({len(boxes)}), got {len(classes)}")
