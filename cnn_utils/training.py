@@ -40,7 +40,7 @@ def train(build_model, x, y=None, *, validation_data=None, epochs=10, batch_size
 
     The returned history has ``history.epoch_times``: seconds per epoch.
     """
-    if not callable(build_model):
+    if not callable(build_model) or isinstance(build_model, keras.Model):
         raise TypeError(f"build_model must be a function returning a keras.Model, got {type(build_model).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")

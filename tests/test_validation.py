@@ -1,0 +1,193 @@
+"""Bad inputs to every public function raise ValueError/TypeError naming the argument.
+
+One row per public function of numpy_cnn, scenes, localization, unet, config,
+training and viz (``config.fast_mode`` takes no argument and ``config.choose``
+accepts any two values, so they have nothing to reject). Each row calls the
+function with one bad argument and checks the exception type and that the
+message names that argument, so a learner reads what to fix instead of a NumPy
+broadcast error or a Keras error from deep inside.
+"""
+import keras
+import numpy as np
+import pytest
+
+from cnn_utils import config, localization, scenes, training, unet, viz
+from cnn_utils import numpy_cnn as nc
+
+A = np.zeros((2, 5, 5, 3))
+W = np.zeros((3, 3, 3, 4))
+B = np.zeros((1, 1, 1, 4))
+HP = {"stride": 1, "pad": 1}
+POOL_HP = {"f": 2, "stride": 2}
+
+
+def _conv_cache():
+    return nc.conv_forward(A, W, B, HP)[1]
+
+
+def _pool_cache():
+    return nc.pool_forward(A, POOL_HP)[1]
+
+
+def _use_atomic_path(path):
+    with config.atomic_path(path):
+        pass
+
+
+def _model():
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+
+
+CASES = [
+    # numpy_cnn
+    ("conv_output_shape", lambda: nc.conv_output_shape((2, 5, 5), W.shape, 1, 0), ValueError, "A_shape"),
+    ("conv_output_shape", lambda: nc.conv_output_shape(A.shape, W.shape, 0, 0), ValueError, "stride"),
+    ("conv_output_shape", lambda: nc.conv_output_shape(A.shape, W.shape, 1, 1.5), TypeError, "pad"),
+    ("zero_pad", lambda: nc.zero_pad(A, -1), ValueError, "pad"),
+    ("zero_pad", lambda: nc.zero_pad(np.zeros((5, 5)), 1), ValueError, "X"),
+    ("conv_single_step", lambda: nc.conv_single_step(np.zeros((3, 3, 2)), np.zeros((3, 3, 3)), 0.0),
+     ValueError, "a_slice_prev"),
+    ("conv_single_step", lambda: nc.conv_single_step(np.zeros((3, 3, 3)), np.zeros((3, 3, 3)), np.zeros(2)),
+     ValueError, "b must"),
+    ("create_mask_from_window", lambda: nc.create_mask_from_window([]), ValueError, "x must"),
+    ("distribute_value", lambda: nc.distribute_value(1.0, (2, 0)), ValueError, "shape"),
+    ("distribute_value", lambda: nc.distribute_value(1.0, (2, 2, 2)), ValueError, "shape"),
+    ("distribute_value", lambda: nc.distribute_value(np.ones(2), (2, 2)), ValueError, "dz"),
+    ("conv_forward", lambda: nc.conv_forward(A, np.zeros((3, 3, 2, 4)), B, HP), ValueError, "n_C_prev"),
+    ("conv_forward", lambda: nc.conv_forward(A, W, np.zeros(4), HP), ValueError, "b must"),
+    ("conv_forward", lambda: nc.conv_forward(A, W, B, {"stride": 1}), ValueError, "hparameters"),
+    ("conv_forward_loops", lambda: nc.conv_forward_loops(A[0], W, B, HP), ValueError, "A_prev"),
+    ("conv_forward_loops", lambda: nc.conv_forward_loops(A, np.zeros((3, 2, 3, 4)), B, HP), ValueError, "W must"),
+    ("conv_backward", lambda: nc.conv_backward(np.zeros((2, 4, 4, 4)), _conv_cache()), ValueError, "dZ"),
+    ("conv_backward", lambda: nc.conv_backward(np.zeros((2, 5, 5, 4)), (A, W)), ValueError, "cache"),
+    ("conv_backward_loops", lambda: nc.conv_backward_loops(np.zeros((2, 5, 5, 3)), _conv_cache()),
+     ValueError, "dZ"),
+    ("conv_backward_loops", lambda: nc.conv_backward_loops(np.zeros((2, 5, 5, 4)), [A, W, B, HP]),
+     ValueError, "cache"),
+    ("pool_forward", lambda: nc.pool_forward(A, POOL_HP, mode="min"), ValueError, "mode"),
+    ("pool_forward", lambda: nc.pool_forward(A, {"f": 6, "stride": 1}), ValueError, "A_prev height"),
+    ("pool_forward_loops", lambda: nc.pool_forward_loops(A, {"f": 2, "stride": 2.0}), ValueError,
+     r"hparameters\['stride'\]"),
+    ("pool_backward", lambda: nc.pool_backward(np.zeros((2, 3, 3, 3)), _pool_cache()), ValueError, "dA"),
+    ("pool_backward", lambda: nc.pool_backward(np.zeros((2, 2, 2, 3)), _pool_cache(), mode="sum"),
+     ValueError, "mode"),
+    ("pool_backward_loops", lambda: nc.pool_backward_loops(np.zeros((2, 2, 2, 3)), (A,)), ValueError, "cache"),
+    ("conv_transpose_output_size", lambda: nc.conv_transpose_output_size(0, 3, 2, 0, 0), ValueError, "n must"),
+    ("conv_transpose_output_size", lambda: nc.conv_transpose_output_size(4, 3, 2.0, 0, 0), TypeError, "stride"),
+    ("conv_transpose_forward", lambda: nc.conv_transpose_forward(A, W, B, {"stride": 2, "pad": 0,
+                                                                         "output_padding": 2}),
+     ValueError, "output_padding"),
+    ("conv_transpose_forward", lambda: nc.conv_transpose_forward(A, W, B, {"stride": 1, "pad": 4}),
+     ValueError, r"hparameters\['pad'\]"),
+    # scenes
+    ("make_scene", lambda: scenes.make_scene(-1), ValueError, "seed"),
+    ("make_scene", lambda: scenes.make_scene(0, size=16), ValueError, "size"),
+    ("make_scene", lambda: scenes.make_scene(0, n_objects=2.0), TypeError, "n_objects"),
+    ("make_scenes", lambda: scenes.make_scenes(0), ValueError, "n must"),
+    ("make_scenes", lambda: scenes.make_scenes(2, seed=(1, 2)), TypeError, "seed"),
+    ("load_scenes", lambda: scenes.load_scenes(2, max_objects=-1), ValueError, "max_objects"),
+    ("load_scenes", lambda: scenes.load_scenes(2, n_objects=-1), ValueError, "n_objects"),
+    ("colorize_mask", lambda: scenes.colorize_mask(np.zeros((4, 4))), TypeError, "mask"),
+    ("colorize_mask", lambda: scenes.colorize_mask(np.full((4, 4), 9)), ValueError, "mask"),
+    # localization
+    ("encode_target", lambda: localization.encode_target((0, 0, 5), 0, 32), ValueError, "box"),
+    ("encode_target", lambda: localization.encode_target((0, 0, 5, 5), 3, 32), ValueError, "class_id"),
+    ("encode_target", lambda: localization.encode_target((0, 0, 5, 5), 0, (32, 0)), ValueError, "image_size"),
+    ("encode_target", lambda: localization.encode_target(None, 0, 32, n_classes=0), ValueError, "n_classes"),
+    ("encode_targets", lambda: localization.encode_targets([np.zeros((1, 4))], [], 32), ValueError, "classes"),
+    ("decode_target", lambda: localization.decode_target(np.zeros((2, 8)), 32), ValueError, "y must"),
+    ("localization_loss", lambda: localization.localization_loss(np.zeros((2, 8)), np.zeros((2, 7))),
+     ValueError, "y_pred"),
+    ("localization_loss", lambda: localization.localization_loss(np.zeros(8), np.zeros(8)), ValueError, "y_true"),
+    ("localization_model", lambda: localization.localization_model((96, 96)), ValueError, "input_shape"),
+    ("localization_model", lambda: localization.localization_model((8, 8, 3)), ValueError, "input_shape"),
+    ("localization_model", lambda: localization.localization_model(filters=()), ValueError, "filters"),
+    ("localization_model", lambda: localization.localization_model(n_classes=0), ValueError, "n_classes"),
+    ("encode_landmarks", lambda: localization.encode_landmarks(np.zeros((3, 3)), 32), ValueError, "points"),
+    ("decode_landmarks", lambda: localization.decode_landmarks(np.zeros(4), 32), ValueError, "y must"),
+    ("fc_window_classifier", lambda: localization.fc_window_classifier((4, 4, 3)), ValueError, "input_shape"),
+    ("fc_window_classifier", lambda: localization.fc_window_classifier(n_classes=-1), ValueError, "n_classes"),
+    ("to_convolutional", lambda: localization.to_convolutional("model"), TypeError, "fc_model"),
+    ("to_convolutional", lambda: localization.to_convolutional(_model()), ValueError, "fc_model"),
+    ("sliding_window_predict", lambda: localization.sliding_window_predict(None, np.zeros((20, 20, 3))),
+     TypeError, "model"),
+    ("sliding_window_predict", lambda: localization.sliding_window_predict(_model(), np.zeros((10, 10, 3))),
+     ValueError, "image"),
+    ("sliding_window_predict", lambda: localization.sliding_window_predict(_model(), np.zeros((20, 20, 3)),
+                                                                           stride=0), ValueError, "stride"),
+    # unet
+    ("conv_block", lambda: unet.conv_block(None), ValueError, "inputs"),
+    ("conv_block", lambda: unet.conv_block(keras.Input((8, 3))), ValueError, "inputs"),
+    ("conv_block", lambda: unet.conv_block(keras.Input((8, 8, 3)), n_filters=0), ValueError, "n_filters"),
+    ("conv_block", lambda: unet.conv_block(keras.Input((8, 8, 3)), dropout_prob=1.0), ValueError, "dropout_prob"),
+    ("upsampling_block", lambda: unet.upsampling_block(keras.Input((4, 3)), None), ValueError, "expansive_input"),
+    ("upsampling_block", lambda: unet.upsampling_block(keras.Input((4, 4, 3)), keras.Input((4, 4, 3))),
+     ValueError, "contractive_input"),
+    ("upsampling_block", lambda: unet.upsampling_block(keras.Input((4, 4, 3)), None, n_filters=2.5),
+     ValueError, "n_filters"),
+    ("unet_model", lambda: unet.unet_model(96), ValueError, "input_size"),
+    ("unet_model", lambda: unet.unet_model((96, 120, 3)), ValueError, "input_size"),
+    ("unet_model", lambda: unet.unet_model((32, 32, 3), n_classes=0), ValueError, "n_classes"),
+    ("predict_masks", lambda: unet.predict_masks("model", np.zeros((1, 16, 16, 3))), TypeError, "model"),
+    ("predict_masks", lambda: unet.predict_masks(_model(), np.zeros((16, 16, 3))), ValueError, "images"),
+    ("segmentation_metrics", lambda: unet.segmentation_metrics(np.zeros((2, 2), int), np.zeros((2, 3), int), 2),
+     ValueError, "y_true and y_pred"),
+    ("segmentation_metrics", lambda: unet.segmentation_metrics(np.zeros(4, int), np.full(4, 2), 2),
+     ValueError, "y_pred"),
+    ("segmentation_metrics", lambda: unet.segmentation_metrics(np.zeros(4, int), np.zeros(4, int), 0),
+     ValueError, "n_classes"),
+    # config
+    ("set_seed", lambda: config.set_seed(1.5), TypeError, "seed"),
+    ("set_seed", lambda: config.set_seed(-1), ValueError, "seed"),
+    ("atomic_path", lambda: _use_atomic_path(None), TypeError, "path"),
+    # training
+    ("train", lambda: training.train(_model(), np.zeros((4, 4)), np.zeros((4, 2))), TypeError, "build_model"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), epochs=0), ValueError, "epochs"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), batch_size=0),
+     ValueError, "batch_size"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), metrics="accuracy"),
+     TypeError, "metrics"),
+    ("train", lambda: training.train(_model, None), ValueError, "x must"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), strategy="gpu"),
+     TypeError, "strategy"),
+    ("train", lambda: training.train(lambda: "model", np.zeros((4, 4)), np.zeros((4, 2))), TypeError, "build_model"),
+    # viz
+    ("show_images", lambda: viz.show_images([]), ValueError, "images"),
+    ("show_images", lambda: viz.show_images([np.zeros((4, 4, 2))]), ValueError, r"images\[0\]"),
+    ("show_images", lambda: viz.show_images([np.zeros((4, 4))], ncols=0), ValueError, "ncols"),
+    ("show_images", lambda: viz.show_images([np.zeros((4, 4))], titles=["a", "b"]), ValueError, "titles"),
+    ("plot_history", lambda: viz.plot_history([0.5, 0.4]), TypeError, "history"),
+    ("plot_history", lambda: viz.plot_history({"loss": [1.0]}, metrics="loss"), TypeError, "metrics"),
+    ("plot_history", lambda: viz.plot_history({"loss": [1.0]}, metrics=("accuracy",)), ValueError, "history"),
+    ("plot_confusion_matrix", lambda: viz.plot_confusion_matrix([0, 1], [0], ["a", "b"]), ValueError, "y_true"),
+    ("plot_confusion_matrix", lambda: viz.plot_confusion_matrix([0, 1], [0, 2], ["a", "b"]), ValueError, "y_pred"),
+    ("plot_confusion_matrix", lambda: viz.plot_confusion_matrix([], [], []), ValueError, "class_names"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8)), [], [], ["a"]), ValueError, "image"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((2, 5)), [0, 0], ["a"]), ValueError, "boxes"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((2, 4)), [0], ["a"]), ValueError, "classes"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [1], ["a"]), ValueError, "classes"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [0], ["a"], scores=[1, 2]),
+     ValueError, "scores"),
+]
+
+MODULES = (nc, scenes, localization, unet, config, training, viz)
+NOTHING_TO_REJECT = {"fast_mode", "choose"}
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(*case[1:], id=f"{case[0]}-{i}")
+                                                for i, case in enumerate(CASES)])
+def test_bad_input_names_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_every_public_function_has_a_bad_input_case():
+    public = set()
+    for module in MODULES:
+        for name, value in vars(module).items():
+            if (callable(value) and not name.startswith("_") and not isinstance(value, type)
+                    and getattr(value, "__module__", None) == module.__name__):
+                public.add(name)
+    covered = {case[0] for case in CASES}
+    assert public - NOTHING_TO_REJECT - covered == set()
+    assert covered <= public
