@@ -185,7 +185,7 @@ def _assert_same_array(got, want, where, rtol, atol, inputs):
             got_f, want_f = got_arr.astype(float), want_arr.astype(float)
             both_nan = np.isnan(got_f) & np.isnan(want_f)
             diff = np.where(both_nan, 0.0, np.nan_to_num(np.abs(got_f - want_f), nan=np.inf, posinf=np.inf))
-            worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+            worst = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
             raise AssertionError(
                 f"{where}: wrong values" + (f": {effect}" if effect else "")
                 + f"; largest difference {np.max(diff):.3g} at index {worst} "

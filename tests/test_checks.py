@@ -163,3 +163,10 @@ def test_models_report_parameter_counts_and_settings_per_layer():
         checks.assert_same(conv(activation="relu"), conv())
     with pytest.raises(AssertionError, match=r"layer 0 \(Conv2D\): padding 'same', expected 'valid'$"):
         checks.assert_same(conv(1, padding="same"), conv(1))
+
+
+def test_worst_index_is_plain_integers():
+    want = np.zeros((2, 3))
+    got = want.copy()
+    got[1, 2] = 5.0
+    assert _message(got, want).endswith("largest difference 5 at index (1, 2) (got 5.0, expected 0.0)")
