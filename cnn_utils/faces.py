@@ -269,11 +269,6 @@ def _resize(image, size):
     return resized[0].numpy()
 
 
-def preprocess_face(face):
-    """A face crop (H, W, 3) -> (150, 150, 3): centred zero padding to a square, bilinear resize."""
-    return _resize(_pad_to_square(load_image(face), centre=True), ENCODER_SIZE)
-
-
 # --------------------------------------------------------------------------- detection
 def detect_faces(image, score_threshold=0.5, max_boxes=100, iou_threshold=DETECTOR_IOU_THRESHOLD):
     """Find faces with the tiny face detector; decode with the course's ``yolo_head``/``yolo_eval``.
@@ -321,27 +316,35 @@ def crop_face(image, box, margin=0.0):
 
 
 # --------------------------------------------------------------------------- encodings
-def img_to_encoding(image, model, detect=True):
-    """The course's ``img_to_encoding``: one photo -> a (1, 128) encoding.
+def face_chip(image, size=ENCODER_SIZE, detect=True):
+    """The square face image an encoder sees: (H, W, 3) photo -> (size, size, 3) float32 in [0, 255].
 
-    Arguments:
-        image: a path or an (H, W, 3) array of RGB values in [0, 255]: a whole photo
-            or a face crop.
-        model: the encoder, e.g. :func:`face_encoder` (input (m, S, S, 3) in [0, 255]).
-        detect: when True, the face with the best detector score is cropped first
-            (:func:`detect_faces`); if no face is found the image is used as it is.
-    Returns a (1, d) float32 NumPy array (d = 128 for :func:`face_encoder`).
+    With ``detect`` the face with the best detector score is cropped first
+    (:func:`detect_faces`); if no face is found the whole image is used. The crop is
+    zero-padded to a square (centred) and resized, as face-api does for its encoder.
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     image = load_image(image)
     if detect:
         boxes, _ = detect_faces(image)
         if len(boxes):
             image = crop_face(image, boxes[0])
-    size = model.input_shape[1]
-    x = _resize(_pad_to_square(image, centre=True), size)[None]
-    return np.asarray(model(x, training=False), dtype="float32")
+    return _resize(_pad_to_square(image, centre=True), size)
+
+
+def img_to_encoding(image, model, detect=True):
+    """The course's ``img_to_encoding``: one photo -> a (1, d) encoding.
+
+    Arguments:
+        image: a path or an (H, W, 3) array of RGB values in [0, 255]: a whole photo
+            or a face crop.
+        model: the encoder, e.g. :func:`face_encoder` (input (m, S, S, 3) in [0, 255]).
+        detect: crop the detected face first (see :func:`face_chip`).
+    Returns a (1, d) float32 NumPy array (d = 128 for :func:`face_encoder`).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    chip = face_chip(image, size=model.input_shape[1], detect=detect)
+    return np.asarray(model(chip[None], training=False), dtype="float32")
 
 
 def triplet_loss(y_true, y_pred, alpha=0.2):

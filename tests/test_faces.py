@@ -196,6 +196,10 @@ def test_img_to_encoding_accepts_a_path_and_checks_model(encoder, tmp_path, phot
     from_array = faces.img_to_encoding(photos["astronaut"], encoder)
     assert from_path.shape == (1, 128) and from_path.dtype == np.float32
     assert np.linalg.norm(from_path - from_array) < 0.1  # only JPEG loss differs
+    chip = faces.face_chip(photos["astronaut"])
+    assert chip.shape == (150, 150, 3) and chip.dtype == np.float32
+    assert chip[:, 0].max() == 0 or chip[0].max() == 0  # a non-square box is padded with zeros
+    np.testing.assert_allclose(encoder(chip[None]).numpy(), from_array, atol=1e-5)
     with pytest.raises(TypeError, match="model"):
         faces.img_to_encoding(path, "not a model")
     with pytest.raises(ValueError, match="no file"):
