@@ -168,7 +168,7 @@ def test_vectorized_ious_match_pairwise_iou(boxes1, boxes2):
 def detections(draw):
     n = draw(st.integers(1, 12))
     boxes = np.stack([draw(corner_boxes(0, 30)) for _ in range(n)])[:, [1, 0, 3, 2]]  # (y1, x1, y2, x2)
-    scores = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=n, max_size=n, unique=True)), np.float32)
+    scores = np.array(draw(st.lists(st.floats(0.125, 1.0, width=32), min_size=n, max_size=n, unique=True)), np.float32)
     classes = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), np.int32)
     return scores, boxes.astype(np.float32), classes
 
