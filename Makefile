@@ -9,6 +9,7 @@ JUPYTER := $(VENV)/bin/jupyter
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/W*.ipynb))
 CELL_TIMEOUT := 900
+PYTEST_ARGS ?=
 
 .PHONY: setup assets run test lab bench refresh exercises clean
 
@@ -26,7 +27,7 @@ assets: setup
 	$(PY) -m cnn_utils.pretrained
 
 test: assets
-	CNN_FAST=1 $(PY) -m pytest -q tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)
+	CNN_FAST=1 $(PY) -m pytest -q tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) $(PYTEST_ARGS)
 
 run: assets
 	@mkdir -p build/executed build/html
