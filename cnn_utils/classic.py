@@ -9,6 +9,7 @@ model has for one input image.
 All tensors are channels-last: ``(batch, height, width, channels)``.
 """
 import math
+import numbers
 
 import keras
 from keras import layers
@@ -24,14 +25,18 @@ EFFICIENTNET_BETA = 1.1
 EFFICIENTNET_GAMMA = 1.15
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_shape(name, shape, rank):
     if not isinstance(shape, (tuple, list)) or len(shape) != rank or not all(
-            isinstance(d, int) and d > 0 for d in shape):
+            _is_int(d) and d > 0 for d in shape):
         raise ValueError(f"{name} must be a tuple of {rank} positive integers, got {shape!r}")
 
 
 def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
@@ -39,6 +44,13 @@ def _check_tensor(name, x, rank=4):
     if not hasattr(x, "shape") or len(x.shape) != rank:
         raise TypeError(f"{name} must be a tensor of rank {rank} (batch, height, width, channels), "
                         f"got {type(x).__name__} with shape {getattr(x, 'shape', None)}")
+    if x.shape[-1] is None:
+        raise ValueError(f"{name} must have a known number of channels, got shape {tuple(x.shape)}")
+
+
+def _check_name(name):
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {type(name).__name__}")
 
 
 # ---------------------------------------------------------------------------
@@ -140,6 +152,7 @@ def inception_module(x, filters_1x1=64, filters_3x3_reduce=96, filters_3x3=128,
                        ("filters_3x3", filters_3x3), ("filters_5x5_reduce", filters_5x5_reduce),
                        ("filters_5x5", filters_5x5), ("filters_pool_proj", filters_pool_proj)]:
         _check_positive_int(arg, value)
+    _check_name(name)
     prefix = f"{name}_" if name else ""
 
     def conv(filters, size, tag):
@@ -164,8 +177,9 @@ def depthwise_separable_block(x, filters, strides=1, name=None):
     """
     _check_tensor("x", x)
     _check_positive_int("filters", filters)
-    if strides not in (1, 2):
+    if not _is_int(strides) or strides not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
+    _check_name(name)
     prefix = f"{name}_" if name else ""
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                name=prefix + "depthwise")(x)
@@ -190,8 +204,9 @@ def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None):
     _check_tensor("x", x)
     _check_positive_int("filters", filters)
     _check_positive_int("expansion", expansion)
-    if strides not in (1, 2):
+    if not _is_int(strides) or strides not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
+    _check_name(name)
     prefix = f"{name}_" if name else ""
     channels = x.shape[-1]
     shortcut = x
@@ -220,11 +235,10 @@ def compound_scaling(phi, alpha=EFFICIENTNET_ALPHA, beta=EFFICIENTNET_BETA, gamm
     conv net grows like depth * width**2 * resolution**2, so each step of phi
     multiplies it by about alpha * beta**2 * gamma**2 (1.92 with the defaults).
     """
-    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or phi < 0:
-        raise ValueError(f"phi must be a number >= 0, got {phi!r}")
-    for arg, value in [("alpha", alpha), ("beta", beta), ("gamma", gamma)]:
-        if not isinstance(value, (int, float)) or value < 1:
-            raise ValueError(f"{arg} must be a number >= 1, got {value!r}")
+    for arg, value, low in [("phi", phi, 0), ("alpha", alpha, 1), ("beta", beta, 1), ("gamma", gamma, 1)]:
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not math.isfinite(value) or value < low):
+            raise ValueError(f"{arg} must be a finite number >= {low}, got {value!r}")
     return alpha ** phi, beta ** phi, gamma ** phi
 
 
@@ -288,7 +302,11 @@ def layer_multiplications(layer):
     kind = type(layer).__name__
     if kind not in COUNTED_LAYERS:
         return 0
-    in_shape, out_shape = layer.input.shape, layer.output.shape
+    try:
+        in_shape, out_shape = layer.input.shape, layer.output.shape
+    except (AttributeError, ValueError):
+        raise ValueError(f"layer must have been called on an input (inside a model built with "
+                         f"keras.Input) to know its shapes; {layer.name} has not") from None
     if kind == "Dense":
         return _size(in_shape) * layer.units
     k_h, k_w = layer.kernel_size
@@ -350,6 +368,8 @@ def count_multiplications(model, per_layer=False):
     Example from the lecture: a 5x5 same conv with 32 filters on 28x28x192
     costs 28 * 28 * 32 * 5 * 5 * 192 = 120,422,400 multiplications.
     """
+    if not isinstance(per_layer, bool):
+        raise TypeError(f"per_layer must be True or False, got {per_layer!r}")
     rows = layer_table(model)
     if per_layer:
         return rows
@@ -359,11 +379,18 @@ def count_multiplications(model, per_layer=False):
 def format_table(rows, columns=("name", "type", "output_shape", "activations", "parameters",
                                 "multiplications")):
     """Rows of dicts (as from :func:`layer_table`) -> an aligned text table with a total line."""
+    if not isinstance(rows, (list, tuple)):
+        raise TypeError(f"rows must be a list of dicts (as from layer_table), got {type(rows).__name__}")
     if not rows:
         raise ValueError("rows must contain at least one row")
-    missing = [c for c in columns if c not in rows[0]]
-    if missing:
-        raise ValueError(f"columns {missing} are not in the rows; they have {sorted(rows[0])}")
+    if not isinstance(columns, (list, tuple)) or not columns or not all(isinstance(c, str) for c in columns):
+        raise TypeError(f"columns must be a non-empty tuple of column names, got {columns!r}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise TypeError(f"rows[{i}] must be a dict (as from layer_table), got {type(row).__name__}")
+        missing = [c for c in columns if c not in row]
+        if missing:
+            raise ValueError(f"columns {missing} are not in rows[{i}]; it has {sorted(row)}")
 
     def cell(value):
         if isinstance(value, int):

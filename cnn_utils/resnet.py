@@ -7,23 +7,43 @@ blocks with or without skip connections, for the degradation experiment.
 
 All tensors are channels-last: ``(m, n_H, n_W, n_C)``.
 """
+import numbers
+
 import keras
 from keras import layers
 from keras.initializers import glorot_uniform, random_uniform
+
+
+def _is_positive_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
 
 
 def _check_tensor(name, x):
     if not hasattr(x, "shape") or len(x.shape) != 4:
         raise TypeError(f"{name} must be a tensor of rank 4 (m, n_H, n_W, n_C), "
                         f"got {type(x).__name__} with shape {getattr(x, 'shape', None)}")
+    if x.shape[-1] is None:
+        raise ValueError(f"{name} must have a known number of channels n_C, got shape {tuple(x.shape)}")
 
 
-def _check_block_args(X, f, filters):
+def _check_input_shape(input_shape):
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(
+            _is_positive_int(d) for d in input_shape):
+        raise ValueError(f"input_shape must be (n_H, n_W, n_C), three positive integers, got {input_shape!r}")
+
+
+def _check_block_args(X, f, filters, training, initializer):
     _check_tensor("X", X)
-    if isinstance(f, bool) or not isinstance(f, int) or f < 1:
+    if not _is_positive_int(f):
         raise ValueError(f"f must be a positive integer (the middle conv's window), got {f!r}")
-    if len(filters) != 3 or not all(isinstance(n, int) and n > 0 for n in filters):
+    if not isinstance(filters, (tuple, list)) or len(filters) != 3 or not all(
+            _is_positive_int(n) for n in filters):
         raise ValueError(f"filters must be three positive integers [F1, F2, F3], got {filters!r}")
+    if training is not None and not isinstance(training, bool):
+        raise TypeError(f"training must be True, False or None, got {training!r}")
+    if not callable(initializer):
+        raise TypeError(f"initializer must be a kernel initializer class (called as initializer(seed=0)), "
+                        f"got {initializer!r}")
 
 
 def identity_block(X, f, filters, training=True, initializer=random_uniform):
@@ -43,7 +63,7 @@ def identity_block(X, f, filters, training=True, initializer=random_uniform):
         initializer: kernel initializer class, called as ``initializer(seed=0)``.
     Returns a tensor (m, n_H, n_W, F3).
     """
-    _check_block_args(X, f, filters)
+    _check_block_args(X, f, filters, training, initializer)
     F1, F2, F3 = filters
     if X.shape[-1] != F3:
         raise ValueError(f"identity_block needs X with F3 = {F3} channels to add the shortcut, "
@@ -78,8 +98,8 @@ def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_un
         s: stride of the first conv and of the shortcut conv.
     Returns a tensor (m, ceil(n_H / s), ceil(n_W / s), F3).
     """
-    _check_block_args(X, f, filters)
-    if isinstance(s, bool) or not isinstance(s, int) or s < 1:
+    _check_block_args(X, f, filters, training, initializer)
+    if not _is_positive_int(s):
         raise ValueError(f"s must be a positive integer stride, got {s!r}")
     F1, F2, F3 = filters
     X_shortcut = X
@@ -115,9 +135,10 @@ def ResNet50(input_shape=(64, 64, 3), classes=6):
 
     Inputs must be at least 48x48 so that stage 5 has a 2x2 map to pool.
     """
-    if len(input_shape) != 3 or min(input_shape[:2]) < 48:
+    _check_input_shape(input_shape)
+    if min(input_shape[:2]) < 48:
         raise ValueError(f"input_shape must be (n_H, n_W, n_C) with n_H, n_W >= 48, got {input_shape!r}")
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+    if not _is_positive_int(classes) or classes < 2:
         raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
     X_input = keras.Input(input_shape)
     X = layers.ZeroPadding2D((3, 3))(X_input)
@@ -154,10 +175,9 @@ def residual_network(input_shape, classes, blocks=8, filters=16, residual=True):
         input_shape: (n_H, n_W, n_C).
         classes: number of output classes.
     """
-    if len(input_shape) != 3:
-        raise ValueError(f"input_shape must be (n_H, n_W, n_C), got {input_shape!r}")
+    _check_input_shape(input_shape)
     for arg, value in [("classes", classes), ("blocks", blocks), ("filters", filters)]:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not _is_positive_int(value):
             raise ValueError(f"{arg} must be a positive integer, got {value!r}")
     if not isinstance(residual, bool):
         raise TypeError(f"residual must be True or False, got {residual!r}")
