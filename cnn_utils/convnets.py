@@ -52,7 +52,7 @@ def convolutional_model(input_shape, classes=6):
     """
     input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
     if (not isinstance(input_shape, tuple) or len(input_shape) != 3
-            or not all(isinstance(n, int) and n > 0 for n in input_shape)):
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
         raise ValueError(f"input_shape must be (n_H, n_W, n_C) of positive ints, got {input_shape!r}")
     if not isinstance(classes, int) or isinstance(classes, bool) or classes < 2:
         raise ValueError(f"classes must be an integer >= 2, got {classes!r}")

@@ -12,6 +12,8 @@
 Shapes, as in the course: ``X`` is (m, 64, 64, 3) uint8 in [0, 255]; ``Y`` is (1, m) int;
 ``classes`` is a 1-D array of class names.
 """
+import numbers
+import os
 from pathlib import Path
 
 import h5py
@@ -20,6 +22,33 @@ import numpy as np
 from cnn_utils.config import DATA_DIR
 
 H5_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
+
+
+def _check_path(name, value):
+    """``value`` as a ``Path``; TypeError naming ``name`` unless it is a str or os.PathLike."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+    return Path(value)
+
+
+def _check_seed(seed):
+    """A seed is None or an integer in 0 .. 2**32 - 1."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be None or an integer, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must lie in 0 .. 2**32 - 1, got {seed}")
+
+
+def _check_split_args(image_size, test_fraction, seed):
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
+        raise TypeError(f"test_fraction must be a number in (0, 1), got {type(test_fraction).__name__}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    _check_seed(seed)
 
 
 def _read_h5(path, keys):
@@ -49,6 +78,8 @@ def load_course_h5(train_path, test_path):
     the test file holds ``test_set_x``, ``test_set_y`` and ``list_classes``.
     Returns ``(X_train, Y_train, X_test, Y_test, classes)`` with ``Y`` reshaped to (1, m).
     """
+    train_path = _check_path("train_path", train_path)
+    test_path = _check_path("test_path", test_path)
     train = _read_h5(train_path, ("train_set_x", "train_set_y"))
     test = _read_h5(test_path, ("test_set_x", "test_set_y", "list_classes"))
     for name, x, y in (("train", train["train_set_x"], train["train_set_y"]),
@@ -68,22 +99,19 @@ def load_course_h5(train_path, test_path):
 
 def load_happy_dataset(directory=DATA_DIR):
     """The course's happy-house set: ``train_happy.h5`` and ``test_happy.h5`` in ``directory``."""
-    directory = Path(directory)
+    directory = _check_path("directory", directory)
     return load_course_h5(directory / "train_happy.h5", directory / "test_happy.h5")
 
 
 def load_signs_dataset(directory=DATA_DIR):
     """The course's SIGNS set: ``train_signs.h5`` and ``test_signs.h5`` in ``directory``."""
-    directory = Path(directory)
+    directory = _check_path("directory", directory)
     return load_course_h5(directory / "train_signs.h5", directory / "test_signs.h5")
 
 
 def _to_rgb_uint8(images, image_size):
     """(m, h, w) floats in [0, 1] -> (m, image_size, image_size, 3) uint8, bilinear resize."""
     import tensorflow as tf
-
-    if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 1:
-        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
 
     x = tf.image.resize(images[..., None].astype("float32"), (image_size, image_size))
     x = tf.clip_by_value(tf.round(x * 255.0), 0, 255)
@@ -93,8 +121,13 @@ def _to_rgb_uint8(images, image_size):
 def _split(x, y, test_fraction, seed):
     from sklearn.model_selection import train_test_split
 
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    n_test = int(np.ceil(test_fraction * len(y)))  # as train_test_split rounds
+    n_classes = len(np.unique(y))
+    if min(n_test, len(y) - n_test) < n_classes:
+        raise ValueError(
+            f"test_fraction={test_fraction!r} splits {len(y)} images into {len(y) - n_test} for training "
+            f"and {n_test} for testing; each part needs at least one image of each of the {n_classes} classes"
+        )
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_fraction, random_state=seed, stratify=y)
     return x_train, y_train.reshape(1, -1), x_test, y_test.reshape(1, -1)
@@ -108,6 +141,7 @@ def load_faces_dataset(image_size=64, test_fraction=0.25, seed=0):
     """
     from skimage.data import lfw_subset
 
+    _check_split_args(image_size, test_fraction, seed)
     images = lfw_subset()  # first 100 are faces, the last 100 are not
     labels = np.array([1] * 100 + [0] * 100)
     x = _to_rgb_uint8(images, image_size)
@@ -122,6 +156,7 @@ def load_digits_dataset(image_size=64, test_fraction=0.2, seed=0):
     """
     from sklearn.datasets import load_digits
 
+    _check_split_args(image_size, test_fraction, seed)
     digits = load_digits()
     x = _to_rgb_uint8(digits.images / 16.0, image_size)
     return (*_split(x, digits.target, test_fraction, seed), np.array([str(d) for d in range(10)]))
@@ -132,7 +167,7 @@ def binary_dataset(directory=DATA_DIR):
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
     """
-    directory = Path(directory)
+    directory = _check_path("directory", directory)
     if (directory / "train_happy.h5").is_file() and (directory / "test_happy.h5").is_file():
         return load_happy_dataset(directory), f"the course's happy-house files in {directory}"
     return load_faces_dataset(), "faces vs non-faces from scikit-image's lfw_subset (real photos)"
@@ -143,7 +178,7 @@ def multiclass_dataset(directory=DATA_DIR):
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
     """
-    directory = Path(directory)
+    directory = _check_path("directory", directory)
     if (directory / "train_signs.h5").is_file() and (directory / "test_signs.h5").is_file():
         return load_signs_dataset(directory), f"the course's SIGNS files in {directory}"
     return load_digits_dataset(), "handwritten digits 0-9 from scikit-learn (real scans)"
@@ -151,7 +186,16 @@ def multiclass_dataset(directory=DATA_DIR):
 
 def convert_to_one_hot(Y, C):
     """Course helper: labels (1, m) or (m,) ints in [0, C) -> one-hot (C, m)."""
-    Y = np.asarray(Y).reshape(-1)
+    if isinstance(C, bool) or not isinstance(C, (int, np.integer)):
+        raise TypeError(f"C must be an integer number of classes, got {type(C).__name__}")
+    if C < 1:
+        raise ValueError(f"C must be a positive number of classes, got {C}")
+    Y = np.asarray(Y)
+    if not np.issubdtype(Y.dtype, np.integer):
+        raise TypeError(f"Y must hold integer labels, got dtype {Y.dtype}")
+    if not (Y.ndim == 1 or (Y.ndim == 2 and Y.shape[0] == 1)):
+        raise ValueError(f"Y must have shape (1, m) or (m,), got {Y.shape}")
+    Y = Y.reshape(-1)
     if Y.size and (Y.min() < 0 or Y.max() >= C):
         raise ValueError(f"Y must hold integer labels in [0, {C}), got values in [{Y.min()}, {Y.max()}]")
     return np.eye(C)[Y].T
@@ -162,6 +206,10 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "grace_
 
 def load_photo(name):
     """One of ``PHOTOS`` as an (H, W, 3) uint8 RGB array, from the package that ships it."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {PHOTOS}, got {type(name).__name__}")
+    if name not in PHOTOS:
+        raise ValueError(f"name must be one of {PHOTOS}, got {name!r}")
     if name in ("china", "flower"):
         from sklearn.datasets import load_sample_image
 
@@ -197,9 +245,12 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     for arg, value in (("n_train", n_train), ("n_test", n_test)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{arg} must be a positive integer, got {value!r}")
+    if not isinstance(photos, (list, tuple, np.ndarray)):
+        raise TypeError(f"photos must be a list or tuple of names from {PHOTOS}, got {type(photos).__name__}")
     unknown = [p for p in photos if p not in PHOTOS]
-    if unknown or len(photos) < 2:
-        raise ValueError(f"photos must be at least 2 names from {PHOTOS}, got {tuple(photos)!r}")
+    if unknown or len(photos) < 2 or len(set(photos)) != len(photos):
+        raise ValueError(f"photos must be at least 2 distinct names from {PHOTOS}, got {tuple(photos)!r}")
+    _check_seed(seed)
     rng = np.random.default_rng(seed)
     sets = {"train": ([], []), "test": ([], [])}
     for label, name in enumerate(photos):

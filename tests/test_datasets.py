@@ -124,3 +124,20 @@ def test_convert_to_one_hot():
     np.testing.assert_array_equal(one_hot, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
     with pytest.raises(ValueError, match="Y"):
         datasets.convert_to_one_hot(np.array([3]), 3)
+
+
+def test_smallest_test_fraction_matches_train_test_split():
+    """0.01 of 200 faces leaves 2 test images (one per class); 0.005 leaves 1, which cannot be stratified."""
+    _, _, X_test, Y_test, _ = datasets.load_faces_dataset(image_size=8, test_fraction=0.01)
+    assert X_test.shape == (2, 8, 8, 3) and sorted(Y_test[0]) == [0, 1]
+    with pytest.raises(ValueError, match="test_fraction=0.005 splits 200 images into 199 for training and 1"):
+        datasets.load_faces_dataset(image_size=8, test_fraction=0.005)
+
+
+def test_convert_to_one_hot_accepts_both_label_layouts():
+    expected = datasets.convert_to_one_hot(np.array([[2, 0]]), 3)
+    np.testing.assert_array_equal(datasets.convert_to_one_hot(np.array([2, 0]), 3), expected)
+    np.testing.assert_array_equal(datasets.convert_to_one_hot(np.array([2, 0], dtype=np.uint8), np.int64(3)),
+                                  expected)
+    with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) or \(m,\), got \(2, 1\)"):
+        datasets.convert_to_one_hot(np.array([[2], [0]]), 3)

@@ -1,19 +1,20 @@
 """Bad inputs to every public function raise ValueError/TypeError naming the argument.
 
 One row per public function of numpy_cnn, scenes, localization, unet, config,
-training, viz, classic and resnet (``config.fast_mode`` takes no argument and
-``config.choose`` accepts any two values, so they have nothing to reject).
-Each row calls the function with one bad argument and checks the exception
-type and that the message names that argument, so a learner reads what to
-fix instead of a NumPy broadcast error or a Keras error from deep inside.
+training, viz, convnets and datasets (``config.fast_mode`` and
+``convnets.happyModel`` take no argument and ``config.choose`` accepts any two
+values, so they have nothing to reject). Each row calls the
+function with one bad argument and checks the exception type and that the
+message names that argument, so a learner reads what to fix instead of a NumPy
+broadcast error or a Keras error from deep inside.
 """
 import keras
 import numpy as np
 import pytest
 
 from cnn_utils import config, localization, scenes, training, unet, viz
-from cnn_utils import classic, resnet
 from cnn_utils import numpy_cnn as nc
+from cnn_utils import convnets, datasets
 
 A = np.zeros((2, 5, 5, 3))
 W = np.zeros((3, 3, 3, 4))
@@ -169,72 +170,45 @@ CASES = [
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [1], ["a"]), ValueError, "classes"),
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [0], ["a"], scores=[1, 2]),
      ValueError, "scores"),
-    # classic
-    ("lenet5", lambda: classic.lenet5(input_shape=(32, 32)), ValueError, "input_shape"),
-    ("lenet5", lambda: classic.lenet5(classes=0), ValueError, "classes"),
-    ("alexnet", lambda: classic.alexnet(input_shape=(227, 227, 3.0)), ValueError, "input_shape"),
-    ("alexnet", lambda: classic.alexnet(classes=True), ValueError, "classes"),
-    ("vgg16", lambda: classic.vgg16(input_shape="224x224x3"), ValueError, "input_shape"),
-    ("inception_module", lambda: classic.inception_module(np.zeros((28, 28, 192))), TypeError, "x must"),
-    ("inception_module", lambda: classic.inception_module(keras.Input((8, 8, 4)), filters_3x3=0),
-     ValueError, "filters_3x3"),
-    ("inception_module", lambda: classic.inception_module(keras.Input((8, 8, 4)), name=5), TypeError, "name"),
-    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, None)), 4),
-     ValueError, "x must"),
-    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, 4)), 0),
-     ValueError, "filters"),
-    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, 4)), 4, strides=3),
-     ValueError, "strides"),
-    ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, expansion=0),
-     ValueError, "expansion"),
-    ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, strides=1.0),
-     ValueError, "strides"),
-    ("compound_scaling", lambda: classic.compound_scaling(-1), ValueError, "phi"),
-    ("compound_scaling", lambda: classic.compound_scaling(float("nan")), ValueError, "phi"),
-    ("compound_scaling", lambda: classic.compound_scaling(1, beta=0.5), ValueError, "beta"),
-    ("scaled_mobile_network", lambda: classic.scaled_mobile_network(base_resolution=0), ValueError,
-     "base_resolution"),
-    ("scaled_mobile_network", lambda: classic.scaled_mobile_network(phi=-1), ValueError, "phi"),
-    ("layer_multiplications", lambda: classic.layer_multiplications("conv"), TypeError, "layer"),
-    ("layer_multiplications", lambda: classic.layer_multiplications(keras.layers.Conv2D(3, 3)),
-     ValueError, "layer must"),
-    ("layer_table", lambda: classic.layer_table("model"), TypeError, "model"),
-    ("layer_table", lambda: classic.layer_table(keras.Sequential([keras.layers.Dense(2)])), ValueError, "model"),
-    ("count_multiplications", lambda: classic.count_multiplications(_model(), per_layer="yes"),
-     TypeError, "per_layer"),
-    ("count_multiplications", lambda: classic.count_multiplications(None), TypeError, "model"),
-    ("format_table", lambda: classic.format_table([]), ValueError, "rows"),
-    ("format_table", lambda: classic.format_table(5), TypeError, "rows"),
-    ("format_table", lambda: classic.format_table(["conv1"]), TypeError, r"rows\[0\]"),
-    ("format_table", lambda: classic.format_table([{"name": "a"}], columns="name"), TypeError, "columns"),
-    ("format_table", lambda: classic.format_table([{"name": "a"}, {"type": "Dense"}], columns=("name",)),
-     ValueError, r"rows\[1\]"),
-    # resnet
-    ("identity_block", lambda: resnet.identity_block(np.zeros((4, 4, 3)), 3, [2, 2, 3]), TypeError, "X must"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 0, [2, 2, 3]), ValueError, "f must"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, 3), ValueError, "filters"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 4]), ValueError, "F3"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], training="no"),
-     TypeError, "training"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], initializer="ones"),
-     TypeError, "initializer"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, None)), 3, [2, 2, 3]),
-     ValueError, "X must"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2]),
-     ValueError, "filters"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], s=0),
-     ValueError, "s must"),
-    ("ResNet50", lambda: resnet.ResNet50(input_shape=(32, 32, 3)), ValueError, "input_shape"),
-    ("ResNet50", lambda: resnet.ResNet50(input_shape=64), ValueError, "input_shape"),
-    ("ResNet50", lambda: resnet.ResNet50(classes=1), ValueError, "classes"),
-    ("residual_network", lambda: resnet.residual_network((32, 32), 10), ValueError, "input_shape"),
-    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 0), ValueError, "classes"),
-    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, filters=1.5), ValueError, "filters"),
-    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, residual=1), TypeError, "residual"),
 ]
 
-MODULES = (nc, scenes, localization, unet, config, training, viz, classic, resnet)
+MODULES = (nc, scenes, localization, unet, config, training, viz)
 NOTHING_TO_REJECT = {"fast_mode", "choose"}
+
+# convnets and datasets (convnets.happyModel takes no argument). The data set
+# loaders check their arguments before reading any file or data set.
+CASES += [
+    ("convolutional_model", lambda: convnets.convolutional_model((64, 64, True)), ValueError, "input_shape"),
+    ("convolutional_model", lambda: convnets.convolutional_model((64, 64, 3), classes=1), ValueError, "classes"),
+    ("layer_table", lambda: convnets.layer_table("model"), TypeError, "model"),
+    ("layer_table", lambda: convnets.layer_table(keras.Sequential([keras.layers.Dense(2)])),
+     ValueError, "model must be built"),
+    ("print_layer_table", lambda: convnets.print_layer_table(None), TypeError, "model"),
+    ("load_course_h5", lambda: datasets.load_course_h5(None, "test.h5"), TypeError, "train_path"),
+    ("load_course_h5", lambda: datasets.load_course_h5("train.h5", 3), TypeError, "test_path"),
+    ("load_happy_dataset", lambda: datasets.load_happy_dataset(1), TypeError, "directory"),
+    ("load_signs_dataset", lambda: datasets.load_signs_dataset(None), TypeError, "directory"),
+    ("load_faces_dataset", lambda: datasets.load_faces_dataset(test_fraction="0.25"), TypeError, "test_fraction"),
+    ("load_faces_dataset", lambda: datasets.load_faces_dataset(test_fraction=0.001), ValueError, "test_fraction"),
+    ("load_faces_dataset", lambda: datasets.load_faces_dataset(seed=-1), ValueError, "seed"),
+    ("load_digits_dataset", lambda: datasets.load_digits_dataset(image_size=2.5), ValueError, "image_size"),
+    ("load_digits_dataset", lambda: datasets.load_digits_dataset(seed="0"), TypeError, "seed"),
+    ("binary_dataset", lambda: datasets.binary_dataset(None), TypeError, "directory"),
+    ("multiclass_dataset", lambda: datasets.multiclass_dataset(64), TypeError, "directory"),
+    ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([[0.0, 1.0]]), 2), TypeError, "Y must"),
+    ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.zeros((2, 3), int), 3), ValueError, "Y must"),
+    ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([0, 1]), 2.0), TypeError, "C must"),
+    ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([0]), 0), ValueError, "C must"),
+    ("load_photo", lambda: datasets.load_photo("camera"), ValueError, "name"),
+    ("load_photo", lambda: datasets.load_photo(0), TypeError, "name"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(patch_size=4), ValueError, "patch_size"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(n_test=0), ValueError, "n_test"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(photos="astronaut"), TypeError, "photos"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(photos=("chelsea", "chelsea")), ValueError, "photos"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(seed=-1), ValueError, "seed"),
+]
+MODULES += (convnets, datasets)
+NOTHING_TO_REJECT |= {"happyModel"}
 
 
 @pytest.mark.parametrize("call, error, match", [pytest.param(*case[1:], id=f"{case[0]}-{i}")
