@@ -1,18 +1,19 @@
 """Bad inputs to every public function raise ValueError/TypeError naming the argument.
 
 One row per public function of numpy_cnn, scenes, localization, unet, config,
-training, viz, convnets and datasets (``config.fast_mode`` and
+training, viz, classic, resnet, convnets and datasets (``config.fast_mode`` and
 ``convnets.happyModel`` take no argument and ``config.choose`` accepts any two
-values, so they have nothing to reject). Each row calls the
-function with one bad argument and checks the exception type and that the
-message names that argument, so a learner reads what to fix instead of a NumPy
-broadcast error or a Keras error from deep inside.
+values, so they have nothing to reject).
+Each row calls the function with one bad argument and checks the exception
+type and that the message names that argument, so a learner reads what to
+fix instead of a NumPy broadcast error or a Keras error from deep inside.
 """
 import keras
 import numpy as np
 import pytest
 
 from cnn_utils import config, localization, scenes, training, unet, viz
+from cnn_utils import classic, resnet
 from cnn_utils import numpy_cnn as nc
 from cnn_utils import convnets, datasets
 
@@ -170,9 +171,71 @@ CASES = [
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [1], ["a"]), ValueError, "classes"),
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((1, 4)), [0], ["a"], scores=[1, 2]),
      ValueError, "scores"),
+    # classic
+    ("lenet5", lambda: classic.lenet5(input_shape=(32, 32)), ValueError, "input_shape"),
+    ("lenet5", lambda: classic.lenet5(classes=0), ValueError, "classes"),
+    ("alexnet", lambda: classic.alexnet(input_shape=(227, 227, 3.0)), ValueError, "input_shape"),
+    ("alexnet", lambda: classic.alexnet(classes=True), ValueError, "classes"),
+    ("vgg16", lambda: classic.vgg16(input_shape="224x224x3"), ValueError, "input_shape"),
+    ("inception_module", lambda: classic.inception_module(np.zeros((28, 28, 192))), TypeError, "x must"),
+    ("inception_module", lambda: classic.inception_module(keras.Input((8, 8, 4)), filters_3x3=0),
+     ValueError, "filters_3x3"),
+    ("inception_module", lambda: classic.inception_module(keras.Input((8, 8, 4)), name=5), TypeError, "name"),
+    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, None)), 4),
+     ValueError, "x must"),
+    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, 4)), 0),
+     ValueError, "filters"),
+    ("depthwise_separable_block", lambda: classic.depthwise_separable_block(keras.Input((8, 8, 4)), 4, strides=3),
+     ValueError, "strides"),
+    ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, expansion=0),
+     ValueError, "expansion"),
+    ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, strides=1.0),
+     ValueError, "strides"),
+    ("compound_scaling", lambda: classic.compound_scaling(-1), ValueError, "phi"),
+    ("compound_scaling", lambda: classic.compound_scaling(float("nan")), ValueError, "phi"),
+    ("compound_scaling", lambda: classic.compound_scaling(1, beta=0.5), ValueError, "beta"),
+    ("scaled_mobile_network", lambda: classic.scaled_mobile_network(base_resolution=0), ValueError,
+     "base_resolution"),
+    ("scaled_mobile_network", lambda: classic.scaled_mobile_network(phi=-1), ValueError, "phi"),
+    ("layer_multiplications", lambda: classic.layer_multiplications("conv"), TypeError, "layer"),
+    ("layer_multiplications", lambda: classic.layer_multiplications(keras.layers.Conv2D(3, 3)),
+     ValueError, "layer must"),
+    ("layer_table", lambda: classic.layer_table("model"), TypeError, "model"),
+    ("layer_table", lambda: classic.layer_table(keras.Sequential([keras.layers.Dense(2)])), ValueError, "model"),
+    ("count_multiplications", lambda: classic.count_multiplications(_model(), per_layer="yes"),
+     TypeError, "per_layer"),
+    ("count_multiplications", lambda: classic.count_multiplications(None), TypeError, "model"),
+    ("format_table", lambda: classic.format_table([]), ValueError, "rows"),
+    ("format_table", lambda: classic.format_table(5), TypeError, "rows"),
+    ("format_table", lambda: classic.format_table(["conv1"]), TypeError, r"rows\[0\]"),
+    ("format_table", lambda: classic.format_table([{"name": "a"}], columns="name"), TypeError, "columns"),
+    ("format_table", lambda: classic.format_table([{"name": "a"}, {"type": "Dense"}], columns=("name",)),
+     ValueError, r"rows\[1\]"),
+    # resnet
+    ("identity_block", lambda: resnet.identity_block(np.zeros((4, 4, 3)), 3, [2, 2, 3]), TypeError, "X must"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 0, [2, 2, 3]), ValueError, "f must"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, 3), ValueError, "filters"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 4]), ValueError, "F3"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], training="no"),
+     TypeError, "training"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], initializer="ones"),
+     TypeError, "initializer"),
+    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, None)), 3, [2, 2, 3]),
+     ValueError, "X must"),
+    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2]),
+     ValueError, "filters"),
+    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], s=0),
+     ValueError, "s must"),
+    ("ResNet50", lambda: resnet.ResNet50(input_shape=(32, 32, 3)), ValueError, "input_shape"),
+    ("ResNet50", lambda: resnet.ResNet50(input_shape=64), ValueError, "input_shape"),
+    ("ResNet50", lambda: resnet.ResNet50(classes=1), ValueError, "classes"),
+    ("residual_network", lambda: resnet.residual_network((32, 32), 10), ValueError, "input_shape"),
+    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 0), ValueError, "classes"),
+    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, filters=1.5), ValueError, "filters"),
+    ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, residual=1), TypeError, "residual"),
 ]
 
-MODULES = (nc, scenes, localization, unet, config, training, viz)
+MODULES = (nc, scenes, localization, unet, config, training, viz, classic, resnet)
 NOTHING_TO_REJECT = {"fast_mode", "choose"}
 
 # convnets and datasets (convnets.happyModel takes no argument). The data set
