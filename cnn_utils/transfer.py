@@ -20,6 +20,33 @@ import numpy as np
 from keras import layers, ops
 
 
+def _check_model(model, name):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+
+
+def _check_sizes(shape, name, axes, allow_none=False):
+    """``shape`` as a tuple of positive ints, one per name in ``axes`` (e.g. ``("H", "W")``).
+
+    None is allowed for a size when ``allow_none``.
+    """
+    expected = "(" + ", ".join(axes) + ")"
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple {expected}, got {type(shape).__name__}")
+    ok = len(shape) == len(axes) and all(
+        (allow_none and n is None) or (isinstance(n, (int, np.integer)) and n > 0) for n in shape)
+    if not ok:
+        raise ValueError(f"{name} must be {expected} of positive integers, got {tuple(shape)!r}")
+    return tuple(shape)
+
+
+def _check_layer_name(model, layer_name, name, model_name="the base"):
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(f"{name} must name a layer of {model_name}, got {layer_name!r}")
+    return names
+
+
 def rgb_pca(images):
     """Principal components of the RGB values of a set of images (AlexNet's colour PCA).
 
@@ -28,7 +55,10 @@ def rgb_pca(images):
     Returns ``(eigenvalues, eigenvectors)``: (3,) variances in decreasing order
     and (3, 3) unit eigenvectors of the 3x3 pixel covariance, one per column.
     """
-    pixels = np.asarray(images, dtype=np.float64)
+    try:
+        pixels = np.asarray(images, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"images must be an array of numbers, got {type(images).__name__}") from err
     if pixels.ndim < 2 or pixels.shape[-1] != 3:
         raise ValueError(f"images must end with an RGB axis of size 3, got shape {pixels.shape}")
     pixels = pixels.reshape(-1, 3)
@@ -49,7 +79,20 @@ def pca_color_shift(images, alpha, eigenvalues, eigenvectors, value_range=(0, 25
     Returns the shifted images (m, H, W, 3), clipped to ``value_range``. AlexNet
     scales by the square roots of the variances (standard deviations), so the
     shift is largest along the direction in which the colours vary most.
+    Only static shapes are checked (it runs inside Keras layers).
     """
+    image_shape = tuple(getattr(images, "shape", np.shape(images)))
+    if len(image_shape) != 4 or image_shape[-1] != 3:
+        raise ValueError(f"images must have shape (m, H, W, 3), got {image_shape}")
+    alpha_shape = tuple(getattr(alpha, "shape", np.shape(alpha)))
+    if len(alpha_shape) != 2 or alpha_shape[-1] != 3:
+        raise ValueError(f"alpha must have shape (m, 3), got {alpha_shape}")
+    if tuple(np.shape(eigenvalues)) != (3,):
+        raise ValueError(f"eigenvalues must have shape (3,), got {np.shape(eigenvalues)}")
+    if tuple(np.shape(eigenvectors)) != (3, 3):
+        raise ValueError(f"eigenvectors must have shape (3, 3), got {np.shape(eigenvectors)}")
+    if len(value_range) != 2 or not value_range[0] < value_range[1]:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
     scale = ops.convert_to_tensor(alpha, "float32") * ops.sqrt(ops.convert_to_tensor(eigenvalues, "float32"))
     shift = ops.matmul(scale, ops.transpose(ops.convert_to_tensor(eigenvectors, "float32")))  # (m, 3)
     shifted = ops.cast(images, "float32") + shift[:, None, None, :]
@@ -109,6 +152,8 @@ def data_augmenter(eigenvalues, eigenvectors, seed=None):
     moved by up to 10 %), rotation (up to 20 degrees), shearing, colour
     shifting (hue) and PCA colour augmentation.
     """
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be None or an int, got {type(seed).__name__}")
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomZoom(height_factor=(-0.2, 0.0), seed=seed),
@@ -136,6 +181,8 @@ def _head(x, num_classes, dropout):
 def _check_classes(num_classes, dropout):
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    if not isinstance(dropout, (int, float)):
+        raise TypeError(f"dropout must be a number in [0, 1), got {type(dropout).__name__}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
@@ -150,10 +197,10 @@ def transfer_model(image_shape, data_augmentation, base, num_classes=2, dropout=
             (m, H, W, 3) input, e.g. ``pretrained.vgg16_base()``. It is frozen here.
     Returns a ``keras.Model`` (m, H, W, 3) -> (m, num_classes) class probabilities.
     """
-    if len(image_shape) != 2:
-        raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
-    if not isinstance(base, keras.Model):
-        raise TypeError(f"base must be a keras.Model, got {type(base).__name__}")
+    image_shape = _check_sizes(image_shape, "image_shape", ("H", "W"))
+    if not callable(data_augmentation):
+        raise TypeError(f"data_augmentation must be a Keras layer or model, got {type(data_augmentation).__name__}")
+    _check_model(base, "base")
     _check_classes(num_classes, dropout)
     base.trainable = False
     inputs = keras.Input(shape=tuple(image_shape) + (3,))
@@ -165,14 +212,15 @@ def transfer_model(image_shape, data_augmentation, base, num_classes=2, dropout=
 
 def truncate_base(base, last_layer, name="vgg16"):
     """The part of ``base`` from its input up to ``last_layer`` (e.g. ``"block4_pool"``), same weights."""
-    names = [layer.name for layer in base.layers]
-    if last_layer not in names:
-        raise ValueError(f"last_layer must name a layer of the base, got {last_layer!r}")
+    _check_model(base, "base")
+    _check_layer_name(base, last_layer, "last_layer")
     return keras.Model(base.input, base.get_layer(last_layer).output, name=name)
 
 
 def freeze_base(model, base_name="vgg16"):
     """Freeze every layer of the base inside ``model``; returns the base."""
+    _check_model(model, "model")
+    _check_layer_name(model, base_name, "base_name", "model")
     base = model.get_layer(base_name)
     base.trainable = False
     return base
@@ -185,10 +233,10 @@ def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
     again (with a small learning rate) for the change to take effect.
     Returns the names of the trainable layers of the base.
     """
+    _check_model(model, "model")
+    _check_layer_name(model, base_name, "base_name", "model")
     base = model.get_layer(base_name)
-    names = [layer.name for layer in base.layers]
-    if first_trainable not in names:
-        raise ValueError(f"first_trainable must name a layer of {base_name}, got {first_trainable!r}")
+    names = _check_layer_name(base, first_trainable, "first_trainable", base_name)
     base.trainable = True
     start = names.index(first_trainable)
     for layer in base.layers[:start]:
@@ -198,6 +246,9 @@ def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
 
 def precompute_features(base, images, batch_size=32, verbose=0):
     """Run the frozen base once: (m, H, W, 3) RGB in [0, 255] -> (m, h, w, C) activations."""
+    _check_model(base, "base")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"images must have shape (m, H, W, 3), got {images.shape}")
@@ -212,8 +263,9 @@ def head_model(feature_shape, num_classes=2, dropout=0.2):
         feature_shape: (h, w, C) of the base's output.
     Returns a ``keras.Model`` (m, h, w, C) -> (m, num_classes).
     """
-    if len(feature_shape) != 3:
-        raise ValueError(f"feature_shape must be (h, w, C), got {feature_shape!r}")
+    feature_shape = _check_sizes(feature_shape, "feature_shape", ("h", "w", "C"), allow_none=True)
+    if feature_shape[-1] is None:
+        raise ValueError(f"feature_shape must have a known channel count C, got {feature_shape!r}")
     _check_classes(num_classes, dropout)
     inputs = keras.Input(shape=tuple(feature_shape))
     return keras.Model(inputs, _head(inputs, num_classes, dropout), name="head")
@@ -226,9 +278,12 @@ def scratch_model(image_shape, data_augmentation, num_classes=2, filters=(32, 64
         image_shape: (H, W) of the RGB input images, values in [0, 255].
     Returns a ``keras.Model`` (m, H, W, 3) -> (m, num_classes).
     """
-    if len(image_shape) != 2:
-        raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
+    image_shape = _check_sizes(image_shape, "image_shape", ("H", "W"))
+    if not callable(data_augmentation):
+        raise TypeError(f"data_augmentation must be a Keras layer or model, got {type(data_augmentation).__name__}")
     _check_classes(num_classes, dropout)
+    if not isinstance(filters, (tuple, list)) or len(filters) == 0 or not all(isinstance(n, int) and n > 0 for n in filters):
+        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}")
     inputs = keras.Input(shape=tuple(image_shape) + (3,))
     x = data_augmentation(inputs)
     x = layers.Rescaling(1 / 255)(x)
@@ -246,6 +301,11 @@ def base_activations(base, image, layer_names):
         layer_names: names of layers of ``base``, e.g. ``["block1_conv2", "block3_conv3"]``.
     Returns a dict name -> (h, w, C) array.
     """
+    _check_model(base, "base")
+    if isinstance(layer_names, str) or not all(isinstance(name, str) for name in layer_names):
+        raise TypeError(f"layer_names must be a list of layer names, got {layer_names!r}")
+    for name in layer_names:
+        _check_layer_name(base, name, "layer_names")
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"image must have shape (H, W, 3), got {image.shape}")

