@@ -1,0 +1,65 @@
+"""Argument checks shared by every module of ``cnn_utils``.
+
+Each check raises ``TypeError`` when a value has the wrong type and ``ValueError``
+when it has the right type but a wrong value, with a message that names the
+argument and says what was expected. Each returns the value, normalised.
+"""
+import numbers
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def check_int(name, value, minimum=None):
+    """An integer (not a bool) >= ``minimum``; returned as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_real(name, value, low=None, high=None):
+    """A real number (not a bool, not NaN) in [low, high]; returned as a Python float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    if np.isnan(value) or (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        raise ValueError(f"{name} must be a number in {bounds}, got {value!r}")
+    return float(value)
+
+
+def check_shape(name, shape, rank):
+    """A tuple or list of ``rank`` positive integers; returned as a tuple of ints."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != rank or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise ValueError(f"{name} must be a tuple of {rank} positive integers, got {shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def check_path(name, value):
+    """A ``str`` or ``os.PathLike``; returned as a ``Path``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(value).__name__}")
+    return Path(value)
+
+
+def check_seed(name, seed):
+    """None or an integer in 0 .. 2**32 - 1 (what NumPy and Keras accept)."""
+    if seed is None:
+        return None
+    seed = check_int(name, seed, 0)
+    if seed >= 2**32:
+        raise ValueError(f"{name} must be an integer in 0 .. 2**32 - 1, got {seed}")
+    return seed
+
+
+def check_model(name, model):
+    """A ``keras.Model``."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+    return model

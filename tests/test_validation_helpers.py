@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_utils import validation as v
+
+
+def test_check_int():
+    assert v.check_int("n", np.int64(3), 1) == 3 and isinstance(v.check_int("n", np.int64(3)), int)
+    with pytest.raises(TypeError, match="n must be an integer >= 1"):
+        v.check_int("n", 2.0, 1)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        v.check_int("n", True)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
+        v.check_int("n", 0, 1)
+
+
+def test_check_real():
+    assert v.check_real("alpha", 1, 0, 2) == 1.0
+    with pytest.raises(TypeError, match="alpha must be a real number"):
+        v.check_real("alpha", "1")
+    for bad in (float("nan"), -0.1, 2.5):
+        with pytest.raises(ValueError, match=r"alpha must be a number in \[0, 2\]"):
+            v.check_real("alpha", bad, 0, 2)
+
+
+def test_check_shape_path_seed_model():
+    assert v.check_shape("input_shape", [64, 64, np.int32(3)], 3) == (64, 64, 3)
+    for bad in (64, (64, 64), (64, 64, 0), (64, 64, True), (64.0, 64, 3)):
+        with pytest.raises(ValueError, match="input_shape must be a tuple of 3 positive integers"):
+            v.check_shape("input_shape", bad, 3)
+    assert v.check_path("cfg_path", "a/b.cfg") == Path("a/b.cfg")
+    with pytest.raises(TypeError, match="cfg_path must be a path"):
+        v.check_path("cfg_path", 3)
+    assert v.check_seed("seed", None) is None and v.check_seed("seed", 7) == 7
+    with pytest.raises(ValueError, match="seed must be an integer in 0 .. 2\\*\\*32 - 1"):
+        v.check_seed("seed", 2**32)
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        v.check_seed("seed", "7")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert v.check_model("model", model) is model
+    with pytest.raises(TypeError, match="model must be a keras.Model, got str"):
+        v.check_model("model", "vgg")
