@@ -16,6 +16,9 @@ Typical use::
     train_step = make_train_step(model, a_S, a_C, keras.optimizers.Adam(0.01))
     result = run_style_transfer(train_step, initial_generated_image(content_image), steps=200)
 """
+import numbers
+import os
+
 import numpy as np
 import keras
 import tensorflow as tf
@@ -46,6 +49,32 @@ def _as_float_tensor(x, name, rank=None):
     return x
 
 
+def _check_outputs(outputs, name):
+    if not isinstance(outputs, (list, tuple)):
+        raise TypeError(f"{name} must be a list of layer outputs (one array or tensor per layer), "
+                        f"got {type(outputs).__name__}")
+    if not outputs:
+        raise ValueError(f"{name} must hold at least one layer output, got an empty {type(outputs).__name__}")
+
+
+def _check_weight(value, name):
+    """A Python/NumPy real number or a scalar tensor (static check only: safe inside tf.function)."""
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        if value.shape.rank != 0:
+            raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+
+
+def _check_style_layers(style_layers):
+    if not isinstance(style_layers, (list, tuple)):
+        raise TypeError(f"STYLE_LAYERS must be a list of (layer name, weight) pairs, got {type(style_layers).__name__}")
+    for n, entry in enumerate(style_layers):
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
+            raise ValueError(f"STYLE_LAYERS[{n}] must be a (layer name, weight) pair, got {entry!r}")
+        _check_weight(entry[1], f"STYLE_LAYERS[{n}] weight")
+
+
 def _check_same_shape(a, b, name_a, name_b):
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, "
@@ -61,9 +90,8 @@ def compute_content_cost(content_output, generated_output):
         generated_output: the same list for the generated image G.
     Returns the scalar J_content = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
     """
-    if not isinstance(content_output, (list, tuple)) or not isinstance(generated_output, (list, tuple)):
-        raise TypeError("content_output and generated_output must be lists of layer outputs, got "
-                        f"{type(content_output).__name__} and {type(generated_output).__name__}")
+    _check_outputs(content_output, "content_output")
+    _check_outputs(generated_output, "generated_output")
     a_C = _as_float_tensor(content_output[-1], "content_output[-1]", rank=4)
     a_G = _as_float_tensor(generated_output[-1], "generated_output[-1]", rank=4)
     _check_same_shape(a_C, a_G, "content_output[-1]", "generated_output[-1]")
@@ -96,6 +124,8 @@ def compute_layer_style_cost(a_S, a_G):
     a_G = _as_float_tensor(a_G, "a_G", rank=4)
     _check_same_shape(a_S, a_G, "a_S", "a_G")
     n_C = a_G.shape[-1]
+    if n_C is None:
+        raise ValueError(f"a_G must have a known number of channels (last axis), got shape {tuple(a_G.shape)}")
     # (1, n_H, n_W, n_C) -> (n_C, n_H * n_W)
     a_S = tf.transpose(tf.reshape(a_S, (-1, n_C)))
     a_G = tf.transpose(tf.reshape(a_G, (-1, n_C)))
@@ -115,8 +145,9 @@ def compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS=
         STYLE_LAYERS: list of (layer name, weight) pairs.
     Returns the scalar J_style = sum over l of lambda^[l] J_style^[l](S, G).
     """
-    if not isinstance(style_image_output, (list, tuple)) or not isinstance(generated_image_output, (list, tuple)):
-        raise TypeError("style_image_output and generated_image_output must be lists of layer outputs")
+    _check_outputs(style_image_output, "style_image_output")
+    _check_outputs(generated_image_output, "generated_image_output")
+    _check_style_layers(STYLE_LAYERS)
     if len(style_image_output) != len(STYLE_LAYERS) + 1 or len(generated_image_output) != len(STYLE_LAYERS) + 1:
         raise ValueError(
             f"style_image_output and generated_image_output must hold {len(STYLE_LAYERS) + 1} layer outputs "
@@ -129,7 +160,17 @@ def compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS=
 
 
 def total_cost(J_content, J_style, alpha=10, beta=40):
-    """Total cost J = alpha * J_content + beta * J_style."""
+    """Total cost J = alpha * J_content + beta * J_style.
+
+    Arguments:
+        J_content, J_style: the two costs (numbers, arrays or tensors of the same shape).
+        alpha, beta: real weights of the two costs.
+    """
+    for value, name in ((J_content, "J_content"), (J_style, "J_style")):
+        if value is None or isinstance(value, (str, bytes, dict, list, tuple)):
+            raise TypeError(f"{name} must be a number, array or tensor, got {type(value).__name__}")
+    _check_weight(alpha, "alpha")
+    _check_weight(beta, "beta")
     return alpha * J_content + beta * J_style
 
 
@@ -147,6 +188,8 @@ def get_layer_outputs(vgg, layer_names):
     """
     if not isinstance(vgg, keras.Model):
         raise TypeError(f"vgg must be a keras.Model, got {type(vgg).__name__}")
+    if not isinstance(layer_names, (list, tuple)):
+        raise TypeError(f"layer_names must be a list of names or (name, weight) pairs, got {type(layer_names).__name__}")
     names = [entry[0] if isinstance(entry, (tuple, list)) else entry for entry in layer_names]
     if not names or not all(isinstance(n, str) for n in names):
         raise ValueError(f"layer_names must be a non-empty list of names or (name, weight) pairs, got {layer_names!r}")
@@ -162,7 +205,9 @@ def get_layer_outputs(vgg, layer_names):
 
 
 def clip_0_1(image):
-    """Clip pixel values to [0, 1]."""
+    """Clip pixel values to [0, 1]; ``image`` is an array, tensor or tf.Variable of any shape."""
+    if image is None or isinstance(image, (str, bytes)):
+        raise TypeError(f"image must be an array or tensor, got {type(image).__name__}")
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
@@ -182,6 +227,14 @@ def make_train_step(feature_model, a_S, a_C, optimizer, STYLE_LAYERS=STYLE_LAYER
         raise TypeError(f"feature_model must be a model, got {type(feature_model).__name__}")
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}")
+    _check_outputs(a_S, "a_S")
+    _check_outputs(a_C, "a_C")
+    _check_style_layers(STYLE_LAYERS)
+    if len(a_S) != len(STYLE_LAYERS) + 1:
+        raise ValueError(f"a_S must hold {len(STYLE_LAYERS) + 1} layer outputs (one per style layer, then the "
+                         f"content layer), got {len(a_S)}")
+    _check_weight(alpha, "alpha")
+    _check_weight(beta, "beta")
     a_S = [tf.convert_to_tensor(a) for a in a_S]
     a_C = [tf.convert_to_tensor(a) for a in a_C]
 
@@ -205,11 +258,23 @@ def initial_generated_image(content_image, noise=0.25, seed=0):
 
     Arguments:
         content_image: (1, n_H, n_W, 3) floats in [0, 1].
+        noise: half-width of the uniform noise, in [0, 1].
+        seed: non-negative integer seed of the noise.
     Returns a ``tf.Variable`` of the same shape.
     """
     content_image = _as_float_tensor(content_image, "content_image", rank=4)
+    if content_image.shape[-1] != 3:
+        raise ValueError(f"content_image must have shape (1, n_H, n_W, 3), got {tuple(content_image.shape)}")
+    if float(tf.reduce_min(content_image)) < 0 or float(tf.reduce_max(content_image)) > 1:
+        raise ValueError("content_image must hold values in [0, 1], got values in "
+                         f"[{float(tf.reduce_min(content_image)):.3g}, {float(tf.reduce_max(content_image)):.3g}]")
+    _check_weight(noise, "noise")
     if not 0 <= noise <= 1:
         raise ValueError(f"noise must be in [0, 1], got {noise!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     rng = tf.random.Generator.from_seed(seed)
     image = content_image + rng.uniform(tf.shape(content_image), -noise, noise)
     return tf.Variable(clip_0_1(image))
@@ -223,6 +288,8 @@ def run_style_transfer(train_step, generated_image, steps, keep_every=None):
     last step) and ``costs`` (a dict of arrays ``J``, ``J_content``, ``J_style``,
     one value per step, measured before that step's update).
     """
+    if not callable(train_step):
+        raise TypeError(f"train_step must be callable (as from make_train_step), got {type(train_step).__name__}")
     if not isinstance(generated_image, tf.Variable):
         raise TypeError(f"generated_image must be a tf.Variable, got {type(generated_image).__name__}")
     if not isinstance(steps, int) or steps < 1:
@@ -253,8 +320,11 @@ def load_image(path_or_array, size):
         size: (n_H, n_W) of the result; the image is centre-cropped to that
             aspect ratio, then resized.
     """
-    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(int(s) > 0 for s in size)):
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ValueError(f"size must be (n_H, n_W) with positive integers, got {size!r}")
+    if not isinstance(path_or_array, (str, os.PathLike, np.ndarray)):
+        raise TypeError(f"path_or_array must be a file path or an (H, W, 3) array, got {type(path_or_array).__name__}")
     if isinstance(path_or_array, np.ndarray):
         array = path_or_array
         if array.ndim != 3 or array.shape[-1] != 3:
@@ -275,6 +345,8 @@ def load_image(path_or_array, size):
 
 def style_image_path(name):
     """Path of a style image shipped in ``data/styles/`` (e.g. ``"starry_night"``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'starry_night', got {type(name).__name__}")
     path = STYLE_DIR / f"{name}.jpg"
     if not path.is_file():
         available = sorted(p.stem for p in STYLE_DIR.glob("*.jpg"))

@@ -8,6 +8,8 @@
   ECG-like heartbeat strips (:func:`ecg_strips`) and voxel volumes of simple
   solids (:func:`shape_volumes`).
 """
+import numbers
+
 import matplotlib.cbook
 import numpy as np
 import keras
@@ -27,6 +29,38 @@ SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 MATPLOTLIB_PHOTOS = ("grace_hopper.jpg",)
 
 
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_real(value, name, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not (value >= low and (high is None or value <= high)):
+        expected = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def _check_model(model, name):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model (a VGG16-like conv base), got {type(model).__name__}")
+
+
+def _check_layer(model, layer_name):
+    if not isinstance(layer_name, str) or layer_name not in {layer.name for layer in model.layers}:
+        raise ValueError(f"layer_name {layer_name!r} is not a layer of the model")
+
+
+def _check_rgb_uint8(image, name):
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[-1] == 3 and image.dtype == np.uint8):
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"{name} must be an (H, W, 3) uint8 RGB array, got {type(image).__name__} "
+                         f"of shape {shape} and dtype {getattr(image, 'dtype', None)}")
+
+
 def _rgb_uint8(image):
     image = np.asarray(image)
     if image.ndim == 2:
@@ -43,8 +77,9 @@ def image_pool(max_side=320, names=None):
             SKLEARN_PHOTOS and MATPLOTLIB_PHOTOS).
     Each image is an (H, W, 3) uint8 RGB array; grey photos are repeated over three channels.
     """
-    if not isinstance(max_side, int) or max_side < 32:
-        raise ValueError(f"max_side must be an integer >= 32, got {max_side!r}")
+    _check_int(max_side, "max_side", 32)
+    if isinstance(names, str):
+        raise TypeError(f"names must be a list of photo names, not one string, got {names!r}")
     everything = SKIMAGE_PHOTOS + SKLEARN_PHOTOS + MATPLOTLIB_PHOTOS
     names = everything if names is None else tuple(names)
     unknown = [n for n in names if n not in everything]
@@ -74,8 +109,8 @@ def receptive_field(model, layer_name):
     layer sees the input square of side ``size`` centred on pixel
     ``(start + i * jump, start + j * jump)``.
     """
-    if layer_name not in {layer.name for layer in model.layers}:
-        raise ValueError(f"layer_name {layer_name!r} is not a layer of the model")
+    _check_model(model, "model")
+    _check_layer(model, layer_name)
     size, jump, start = 1, 1, 0.0
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
@@ -113,12 +148,24 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
     patch_size, 3) uint8 receptive-field crop, grey outside the image),
     ``activation``, ``image`` (name) and ``center`` ((row, col) in the image).
     """
+    _check_model(base, "base")
+    _check_layer(base, layer_name)
+    if isinstance(units, (str, bytes)) or not np.iterable(units):
+        raise TypeError(f"units must be a list of channel indices, got {type(units).__name__}")
+    if not all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) for u in units):
+        raise TypeError(f"units must be a list of integer channel indices, got {list(units)!r}")
     units = [int(u) for u in units]
     n_C = base.get_layer(layer_name).output.shape[-1]
     if not units or min(units) < 0 or max(units) >= n_C:
         raise ValueError(f"units must be channel indices in [0, {n_C}) of {layer_name}, got {units}")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if not isinstance(images, (list, tuple)) or not images:
+        raise ValueError(f"images must be a non-empty list of (name, image) pairs, got {type(images).__name__}")
+    for n, entry in enumerate(images):
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 2):
+            raise ValueError(f"images[{n}] must be a (name, (H, W, 3) uint8 image) pair, got {type(entry).__name__}")
+        _check_rgb_uint8(entry[1], f"images[{n}][1]")
+    _check_int(k, "k", 1)
+    _check_int(patch_size, "patch_size", 1)
     size, jump, start = receptive_field(base, layer_name)
     model = keras.Model(base.input, base.get_layer(layer_name).output)
     candidates = {u: [] for u in units}  # unit -> (activation, image index, i, j)
@@ -149,7 +196,20 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
 
 
 def crop_patch(image, center, size, patch_size):
-    """Square crop of side ``size`` centred on ``center`` (row, col), grey outside the image, resized."""
+    """Square crop of side ``size`` centred on ``center`` (row, col), grey outside the image, resized.
+
+    Arguments:
+        image: (H, W, 3) uint8 RGB array.
+        center: (row, col) of the centre, in pixels (may be fractional).
+        size: side of the crop, in pixels (>= 1).
+        patch_size: side of the returned (patch_size, patch_size, 3) uint8 patch.
+    """
+    _check_rgb_uint8(image, "image")
+    if not (isinstance(center, (list, tuple, np.ndarray)) and len(center) == 2
+            and all(isinstance(c, numbers.Real) and not isinstance(c, bool) for c in center)):
+        raise ValueError(f"center must be a (row, col) pair of numbers, got {center!r}")
+    _check_real(size, "size", 1)
+    _check_int(patch_size, "patch_size", 1)
     half = size / 2
     top, left = int(round(center[0] - half + 0.5)), int(round(center[1] - half + 0.5))
     pad = int(size)
@@ -159,10 +219,23 @@ def crop_patch(image, center, size, patch_size):
 
 
 def mosaic(patches, ncols=3, pad=2):
-    """Tile equally sized (h, w, 3) patches into one image with white gaps (like the lecture's grids)."""
+    """Tile equally sized (h, w, 3) patches into one image with white gaps (like the lecture's grids).
+
+    Returns an (nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3) uint8 array.
+    """
+    if not isinstance(patches, (list, tuple)):
+        raise TypeError(f"patches must be a list of (h, w, 3) arrays, got {type(patches).__name__}")
     patches = [np.asarray(p) for p in patches]
     if not patches:
         raise ValueError("patches must not be empty")
+    if patches[0].ndim != 3 or patches[0].shape[-1] != 3:
+        raise ValueError(f"patches must be (h, w, 3) arrays, got patches[0] of shape {patches[0].shape}")
+    for n, patch in enumerate(patches):
+        if patch.shape != patches[0].shape:
+            raise ValueError(f"patches must all have the shape of patches[0] {patches[0].shape}, "
+                             f"got patches[{n}] of shape {patch.shape}")
+    _check_int(ncols, "ncols", 1)
+    _check_int(pad, "pad", 0)
     h, w = patches[0].shape[:2]
     nrows = int(np.ceil(len(patches) / ncols))
     out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), 255, np.uint8)
@@ -184,13 +257,20 @@ def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05
 
     Returns the (size, size, 3) float32 image in [0, 1].
     """
+    _check_model(base, "base")
+    _check_layer(base, layer_name)
     layer = base.get_layer(layer_name)
     if not isinstance(layer, keras.layers.Conv2D):
         raise ValueError(f"layer_name must name a Conv2D layer, got {layer_name!r} ({type(layer).__name__})")
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)):
+        raise TypeError(f"unit must be an integer channel index, got {type(unit).__name__}")
     if not 0 <= unit < layer.filters:
         raise ValueError(f"unit must be in [0, {layer.filters}) for {layer_name}, got {unit!r}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    _check_int(size, "size", 8)
+    _check_int(steps, "steps", 1)
+    _check_real(learning_rate, "learning_rate", 0)
+    _check_real(noise, "noise", 0)
+    _check_int(seed, "seed", 0)
     layer_input = keras.Model(base.input, layer.input)
     kernel = tf.convert_to_tensor(layer.kernel)[..., unit:unit + 1]  # (f, f, n_C_prev, 1)
     bias = tf.convert_to_tensor(layer.bias)[unit]
@@ -226,10 +306,13 @@ def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
 
     Returns ``(X, y)``: X (m, seconds * rate, 1) float32, y (m,) int (1 = has a premature beat).
     """
-    if not isinstance(m, int) or m < 1:
-        raise ValueError(f"m must be a positive integer, got {m!r}")
-    if not 0 <= abnormal_fraction <= 1:
-        raise ValueError(f"abnormal_fraction must be in [0, 1], got {abnormal_fraction!r}")
+    _check_int(m, "m", 1)
+    _check_real(seconds, "seconds", 0)
+    _check_int(rate, "rate", 1)
+    if int(seconds * rate) < 1:
+        raise ValueError(f"seconds * rate must give at least one sample, got seconds={seconds!r}, rate={rate!r}")
+    _check_real(abnormal_fraction, "abnormal_fraction", 0, 1)
+    _check_int(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
     normal = [(-0.2, 0.15, 0.025), (-0.03, -0.12, 0.01), (0.0, 1.0, 0.012), (0.03, -0.25, 0.012), (0.25, 0.3, 0.05)]
@@ -265,10 +348,9 @@ def shape_volumes(m, size=14, seed=0):
 
     Returns ``(X, y)``: X (m, size, size, size, 1) float32, y (m,) int indexing SHAPES.
     """
-    if not isinstance(m, int) or m < 1:
-        raise ValueError(f"m must be a positive integer, got {m!r}")
-    if not isinstance(size, int) or size < 8:
-        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    _check_int(m, "m", 1)
+    _check_int(size, "size", 8)
+    _check_int(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     grid = np.stack(np.meshgrid(*[np.arange(size)] * 3, indexing="ij"), axis=-1).astype(np.float32)
     X = np.zeros((m, size, size, size), np.float32)
