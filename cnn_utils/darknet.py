@@ -28,9 +28,15 @@ LEAKY_SLOPE = 0.1
 BN_EPSILON = 1e-12  # see _set_batch_norm
 
 
+def _check_path(name, path):
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
+
+
 def parse_cfg(cfg_path):
     """Read a Darknet ``.cfg`` file into a list of ``(section_name, {key: value_string})``."""
-    path = Path(cfg_path)
+    path = _check_path("cfg_path", cfg_path)
     if not path.is_file():
         raise FileNotFoundError(f"cfg_path {path} does not exist")
     sections = []
@@ -56,7 +62,12 @@ def region_params(cfg_path):
     """The ``[region]`` head of a cfg: ``(anchors (A, 2) in grid units, num_classes)``."""
     for name, options in parse_cfg(cfg_path):
         if name == "region":
+            if "anchors" not in options or "classes" not in options:
+                raise ValueError(f"cfg_path {cfg_path}: [region] needs 'anchors' and 'classes'")
             anchors = np.array([float(v) for v in options["anchors"].split(",")], dtype="float32")
+            if anchors.size == 0 or anchors.size % 2:
+                raise ValueError(f"cfg_path {cfg_path}: [region] anchors must be pairs w, h, "
+                                 f"got {anchors.size} values")
             return anchors.reshape(-1, 2), int(options["classes"])
     raise ValueError(f"{cfg_path} has no [region] section")
 
@@ -72,6 +83,10 @@ class Reorg(layers.Layer):
 
     def __init__(self, stride=2, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)):
+            raise TypeError(f"stride must be an integer, got {stride!r}")
+        if stride < 1:
+            raise ValueError(f"stride must be a positive integer, got {stride!r}")
         self.stride = int(stride)
 
     def call(self, x):
@@ -137,6 +152,8 @@ def build_darknet(cfg_path):
     """
     sections = parse_cfg(cfg_path)
     net = sections[0][1]
+    if "height" not in net or "width" not in net:
+        raise ValueError(f"cfg_path {cfg_path}: [net] needs 'height' and 'width'")
     inputs = keras.Input((int(net["height"]), int(net["width"]), int(net.get("channels", 3))), name="image")
     x, outputs, convs = inputs, [], []
     for index, (name, options) in enumerate(sections[1:]):
@@ -206,6 +223,8 @@ def load_darknet(cfg_path, weights_path=None):
         output of the last convolution, e.g. (m, 19, 19, 425) for ``yolov2.cfg`` at 608x608.
         Decode it with ``cnn_utils.yolo.yolo_head`` and the anchors from :func:`region_params`.
     """
+    if weights_path is not None:
+        _check_path("weights_path", weights_path)
     model, convs = build_darknet(cfg_path)
     if weights_path is None:
         return model

@@ -48,6 +48,35 @@ FACES_DIR = DATA_DIR / "faces"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
+# --------------------------------------------------------------------------- checks
+def _check_int(name, value, minimum):
+    """Raise unless ``value`` is an integer >= ``minimum``; return it as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_number(name, value, low, high=np.inf):
+    """Raise unless ``value`` is a real number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+
+def _check_model(name, model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+
+
+def _check_rank(name, tensor, rank, shape_text):
+    """Static check of a tensor's rank (usable inside a compiled Keras loss)."""
+    if tensor.shape.rank is not None and tensor.shape.rank != rank:
+        raise ValueError(f"{name} must have shape {shape_text}, got {tensor.shape}")
+
+
 # --------------------------------------------------------------------------- weights
 def load_tfjs_weights(model_name, model_dir=None):
     """Read a tfjs weights manifest and its ``.bin`` shards into NumPy arrays.
@@ -59,6 +88,10 @@ def load_tfjs_weights(model_name, model_dir=None):
     Returns a dict ``name -> float32 array`` with the manifest's shapes. Quantised
     entries (uint8 or uint16) are de-quantised as ``q * scale + min``.
     """
+    if not isinstance(model_name, str) or not model_name:
+        raise TypeError(f"model_name must be a non-empty str, got {model_name!r}")
+    if model_dir is not None and not isinstance(model_dir, (str, Path)):
+        raise TypeError(f"model_dir must be a path (str or pathlib.Path) or None, got {type(model_dir).__name__}")
     model_dir = Path(model_dir) if model_dir is not None else npm_package_dir() / "model"
     manifest_path = model_dir / f"{model_name}-weights_manifest.json"
     if not manifest_path.is_file():
@@ -285,8 +318,11 @@ def detect_faces(image, score_threshold=0.5, max_boxes=100, iou_threshold=DETECT
     """
     from cnn_utils.yolo import yolo_eval, yolo_head
 
-    if not 0 <= score_threshold < 1:
+    _check_number("score_threshold", score_threshold, 0, 1)
+    if score_threshold == 1:
         raise ValueError(f"score_threshold must be in [0, 1), got {score_threshold!r}")
+    _check_int("max_boxes", max_boxes, 1)
+    _check_number("iou_threshold", iou_threshold, 0, 1)
     image = load_image(image)
     height, width = image.shape[:2]
     side = max(height, width)
@@ -305,7 +341,11 @@ def detect_faces(image, score_threshold=0.5, max_boxes=100, iou_threshold=DETECT
 def crop_face(image, box, margin=0.0):
     """Crop ``box`` (y1, x1, y2, x2) from ``image``, enlarged by ``margin`` of its size on each side."""
     image = load_image(image)
-    y1, x1, y2, x2 = np.asarray(box, dtype="float64")
+    box = np.asarray(box, dtype="float64")
+    if box.shape != (4,):
+        raise ValueError(f"box must be (y1, x1, y2, x2), got shape {box.shape}")
+    _check_number("margin", margin, 0)
+    y1, x1, y2, x2 = box
     dy, dx = margin * (y2 - y1), margin * (x2 - x1)
     h, w = image.shape[:2]
     top, bottom = int(max(0, np.floor(y1 - dy))), int(min(h, np.ceil(y2 + dy)))
@@ -323,6 +363,7 @@ def face_chip(image, size=ENCODER_SIZE, detect=True):
     (:func:`detect_faces`); if no face is found the whole image is used. The crop is
     zero-padded to a square (centred) and resized, as face-api does for its encoder.
     """
+    _check_int("size", size, 1)
     image = load_image(image)
     if detect:
         boxes, _ = detect_faces(image)
@@ -341,8 +382,9 @@ def img_to_encoding(image, model, detect=True):
         detect: crop the detected face first (see :func:`face_chip`).
     Returns a (1, d) float32 NumPy array (d = 128 for :func:`face_encoder`).
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    _check_model("model", model)
+    if len(model.input_shape) != 4 or model.input_shape[1] is None or model.input_shape[1] != model.input_shape[2]:
+        raise ValueError(f"model must take square images (m, S, S, 3), got input shape {model.input_shape}")
     chip = face_chip(image, size=model.input_shape[1], detect=detect)
     return np.asarray(model(chip[None], training=False), dtype="float32")
 
@@ -360,15 +402,21 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
     if len(y_pred) != 3:
         raise ValueError(f"y_pred must be (anchor, positive, negative), got {len(y_pred)} items")
     anchor, positive, negative = (tf.cast(t, "float32") for t in y_pred)
+    # Static checks only: this can run inside a compiled Keras loss.
+    if not (anchor.shape.is_compatible_with(positive.shape) and anchor.shape.is_compatible_with(negative.shape)):
+        raise ValueError("y_pred's anchor, positive and negative must have the same shape (m, d), got "
+                         f"{anchor.shape}, {positive.shape}, {negative.shape}")
+    _check_number("alpha", alpha, -np.inf)
     pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)
     neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)
     basic_loss = pos_dist - neg_dist + alpha
     return tf.reduce_sum(tf.maximum(basic_loss, 0.0))
 
 
-def _check_database(database):
+def _check_database(database, threshold):
     if not isinstance(database, dict) or not database:
         raise ValueError("database must be a non-empty dict name -> (1, d) encoding")
+    _check_number("threshold", threshold, 0)
 
 
 def verify(image, identity, database, model, threshold=THRESHOLD):
@@ -377,7 +425,7 @@ def verify(image, identity, database, model, threshold=THRESHOLD):
     Returns ``(dist, door_open)``: the Euclidean distance between the image's encoding
     and ``database[identity]`` (a float), and whether it is below ``threshold``.
     """
-    _check_database(database)
+    _check_database(database, threshold)
     if identity not in database:
         raise ValueError(f"identity {identity!r} is not in the database; it has {sorted(database)}")
     encoding = img_to_encoding(image, model)
@@ -392,7 +440,7 @@ def who_is_it(image, database, model, threshold=THRESHOLD):
     Returns ``(min_dist, identity)``; ``identity`` is :data:`NOT_IN_DATABASE`
     (``"not in the database"``) when even the closest entry is farther than ``threshold``.
     """
-    _check_database(database)
+    _check_database(database, threshold)
     encoding = img_to_encoding(image, model)
     min_dist, identity = np.inf, None
     for name, db_enc in database.items():
@@ -406,6 +454,8 @@ def who_is_it(image, database, model, threshold=THRESHOLD):
 
 def user_photos(faces_dir=FACES_DIR):
     """Photos a user added as ``<faces_dir>/<name>/*.jpg`` (or .jpeg/.png): dict name -> paths."""
+    if not isinstance(faces_dir, (str, Path)):
+        raise TypeError(f"faces_dir must be a path (str or pathlib.Path), got {type(faces_dir).__name__}")
     faces_dir = Path(faces_dir)
     if not faces_dir.is_dir():
         return {}
@@ -429,6 +479,7 @@ def build_database(people, model, faces_dir=FACES_DIR):
     """
     if not isinstance(people, dict):
         raise TypeError(f"people must be a dict name -> photo(s), got {type(people).__name__}")
+    _check_model("model", model)
     photos = {name: list(p) if isinstance(p, (list, tuple)) else [p] for name, p in people.items()}
     if faces_dir is not None:
         for name, paths in user_photos(faces_dir).items():
@@ -458,6 +509,10 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
     With ``normalize`` the encodings are scaled to unit length (as in FaceNet), so
     squared distances lie in [0, 4] and the margin alpha has a fixed meaning.
     """
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3
+            and all(isinstance(v, (int, np.integer)) and v >= 2 for v in input_shape[:2])):
+        raise ValueError(f"input_shape must be (height, width, channels) with height, width >= 2, got {input_shape!r}")
+    _check_int("embedding_dim", embedding_dim, 1)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
     x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
@@ -474,6 +529,7 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
 def pairwise_squared_distances(embeddings):
     """(m, d) -> (m, m) squared Euclidean distances ||e_i - e_j||^2 (a tensor, >= 0)."""
     embeddings = tf.cast(embeddings, "float32")
+    _check_rank("embeddings", embeddings, 2, "(m, d)")
     diff = embeddings[:, None, :] - embeddings[None, :, :]
     return tf.reduce_sum(tf.square(diff), axis=-1)
 
@@ -492,7 +548,15 @@ def semi_hard_triplet_loss(labels, embeddings, alpha=0.2):
     Returns the mean over anchor-positive pairs of max(d(A, P) - d(A, N) + alpha, 0),
     with d the squared Euclidean distance; 0 when the batch has no pair.
     """
+    _check_number("alpha", alpha, -np.inf)
+    labels = tf.convert_to_tensor(labels)
+    if labels.shape.rank is not None and (labels.shape.rank > 2 or labels.shape[1:].num_elements() not in (None, 1)):
+        raise ValueError(f"labels must have shape (m,) or (m, 1), got {labels.shape}")
     labels = tf.reshape(tf.cast(labels, "int32"), [-1])
+    embeddings = tf.cast(embeddings, "float32")
+    _check_rank("embeddings", embeddings, 2, "(m, d)")
+    if not labels.shape.is_compatible_with(embeddings.shape[:1]):
+        raise ValueError(f"labels must have one entry per row of embeddings {embeddings.shape}, got {labels.shape}")
     dist = pairwise_squared_distances(embeddings)  # (m, m)
     same = tf.equal(labels[:, None], labels[None, :])
     m = tf.shape(labels)[0]
@@ -519,6 +583,7 @@ def siamese_classifier(encoder, name="siamese"):
     Both inputs go through the same ``encoder`` (shared weights). Inputs: two batches
     of shape (m, *encoder input shape); output (m, 1), the probability of "same class".
     """
+    _check_model("encoder", encoder)
     shape = encoder.input_shape[1:]
     x_i, x_j = keras.Input(shape, name="x_i"), keras.Input(shape, name="x_j")
     diff = layers.Subtract(name="difference")([encoder(x_i), encoder(x_j)])
@@ -533,12 +598,15 @@ def make_pairs(labels, n_pairs, seed=0):
     Returns ``(i, j, same)``: (n_pairs,) int indices into ``labels`` and (n_pairs,) float32
     targets (1 same class, 0 different).
     """
+    n_pairs = _check_int("n_pairs", n_pairs, 1)
     labels = np.asarray(labels).reshape(-1)
     if len(np.unique(labels)) < 2:
         raise ValueError("labels must hold at least two classes to make pairs")
     rng = np.random.default_rng(seed)
     by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
     classes = [c for c, idx in by_class.items() if len(idx) >= 2]
+    if not classes:
+        raise ValueError("labels must hold at least one class with two or more examples to make same-class pairs")
     first, second, same = [], [], []
     for k in range(n_pairs):
         if k % 2 == 0:
@@ -567,6 +635,12 @@ def one_shot_accuracy(embeddings, labels, n_trials=20, seed=0, similarity=None):
     labels = np.asarray(labels).reshape(-1)
     if embeddings.ndim != 2 or len(embeddings) != len(labels):
         raise ValueError(f"embeddings must be (n, d) with n = len(labels) = {len(labels)}, got {embeddings.shape}")
+    n_trials = _check_int("n_trials", n_trials, 1)
+    if similarity is not None and not callable(similarity):
+        raise TypeError("similarity must be a function (queries, references) -> scores, "
+                        f"got {type(similarity).__name__}")
+    if len(np.unique(labels)) >= len(labels):
+        raise ValueError("labels must have at least one class with two or more examples (one reference, one query)")
     if similarity is None:
         def similarity(queries, references):
             return -np.linalg.norm(queries[:, None, :] - references[None, :, :], axis=-1)

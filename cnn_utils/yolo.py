@@ -12,6 +12,7 @@ Conventions follow YAD2K, which the course's car-detection assignment uses:
 """
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -21,10 +22,58 @@ import tensorflow as tf
 # ---------------------------------------------------------------------------
 
 def _check_anchors(anchors):
-    anchors = np.asarray(anchors, dtype="float32")
+    try:
+        anchors = np.asarray(anchors, dtype="float32")
+    except (TypeError, ValueError):
+        raise TypeError(f"anchors must be a (num_anchors, 2) array of numbers, got {type(anchors).__name__}") from None
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) == 0:
         raise ValueError(f"anchors must have shape (num_anchors, 2), got {anchors.shape}")
     return anchors
+
+
+def _check_int(name, value, minimum):
+    """Raise unless ``value`` is an integer >= ``minimum``; return it as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_fraction(name, value):
+    """Raise unless ``value`` is a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+
+
+def _check_image_shape(image_shape, name="image_shape"):
+    """Raise unless ``image_shape`` is (height, width) with positive sizes; return it as two floats."""
+    try:
+        height, width = (float(v) for v in image_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be (height, width), got {image_shape!r}") from None
+    if not (height > 0 and width > 0):
+        raise ValueError(f"{name} must be (height, width) with positive sizes, got {image_shape!r}")
+    return height, width
+
+
+def _static_shape(value):
+    """The static shape of a tensor, array or nested list, as a ``tf.TensorShape``."""
+    return value.shape if isinstance(value, tf.Tensor) else tf.TensorShape(np.shape(value))
+
+
+def _check_last_dim(name, tensor, size):
+    """Static check that ``tensor`` has rank >= 1 and a last axis of ``size`` (when known)."""
+    if tensor.shape.rank == 0 or (tensor.shape.rank is not None and tensor.shape[-1] not in (None, size)):
+        raise ValueError(f"{name} must have shape (..., {size}), got {tensor.shape}")
+
+
+def _check_path(name, path):
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
 
 
 def yolo_head(feats, anchors, num_classes):
@@ -44,8 +93,7 @@ def yolo_head(feats, anchors, num_classes):
         box_class_probs: (m, S_h, S_w, A, max(C, 1)) softmax over the class logits.
     """
     anchors = _check_anchors(anchors)
-    if not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
-        raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}")
+    num_classes = _check_int("num_classes", num_classes, 0)
     feats = tf.convert_to_tensor(feats)
     if not feats.dtype.is_floating:
         feats = tf.cast(feats, "float32")
@@ -89,6 +137,8 @@ def yolo_boxes_to_corners(box_xy, box_wh):
     """
     box_xy = tf.convert_to_tensor(box_xy)
     box_wh = tf.convert_to_tensor(box_wh, dtype=box_xy.dtype)
+    _check_last_dim("box_xy", box_xy, 2)
+    _check_last_dim("box_wh", box_wh, 2)
     box_mins = box_xy - box_wh / 2.0
     box_maxes = box_xy + box_wh / 2.0
     # (x, y) -> (y, x) by reversing the last axis.
@@ -108,8 +158,15 @@ def yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=0.6):
         boxes: (n, 4) the kept boxes.
         classes: (n,) int64 index of the best class of each kept box.
     """
-    if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+    _check_fraction("threshold", threshold)
+    shapes = {name: _static_shape(value) for name, value in
+              (("boxes", boxes), ("box_confidence", box_confidence), ("box_class_probs", box_class_probs))}
+    for name, size in (("boxes", 4), ("box_confidence", 1), ("box_class_probs", None)):
+        if shapes[name].rank == 0 or not shapes[name][-1:].is_compatible_with([size]):
+            raise ValueError(f"{name} must have shape (..., {size or 'C'}), got {shapes[name]}")
+    if not all(shape[:-1].is_compatible_with(shapes["boxes"][:-1]) for shape in shapes.values()):
+        raise ValueError("boxes, box_confidence and box_class_probs must agree on all but the last axis, got "
+                         + ", ".join(str(shape) for shape in shapes.values()))
     box_scores = box_confidence * box_class_probs
     box_classes = tf.math.argmax(box_scores, axis=-1)
     box_class_scores = tf.math.reduce_max(box_scores, axis=-1)
@@ -165,15 +222,17 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
     Returns:
         scores (k,), boxes (k, 4), classes (k,), k <= max_boxes, sorted by decreasing score.
     """
-    if not isinstance(max_boxes, (int, np.integer)) or max_boxes < 1:
-        raise ValueError(f"max_boxes must be a positive integer, got {max_boxes!r}")
-    if not 0 <= iou_threshold <= 1:
-        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold!r}")
+    _check_int("max_boxes", max_boxes, 1)
+    _check_fraction("iou_threshold", iou_threshold)
     scores = tf.convert_to_tensor(scores)
     boxes = tf.convert_to_tensor(boxes)
     classes = tf.convert_to_tensor(classes)
     if boxes.shape.rank != 2 or boxes.shape[-1] != 4:
         raise ValueError(f"boxes must have shape (n, 4), got {boxes.shape}")
+    for name, tensor in (("scores", scores), ("classes", classes)):
+        if tensor.shape.rank != 1 or not tensor.shape.is_compatible_with(boxes.shape[:1]):
+            raise ValueError(f"{name} must have shape (n,) with n = len(boxes) = {boxes.shape[0]}, "
+                             f"got {tensor.shape}")
     # Shift every class into its own region of the plane, so that boxes of different
     # classes cannot overlap; then one NMS call treats each class separately.
     coords = tf.cast(boxes, "float32")
@@ -194,10 +253,9 @@ def scale_boxes(boxes, image_shape):
     Returns:
         (..., 4) boxes in pixels.
     """
-    if len(image_shape) != 2:
-        raise ValueError(f"image_shape must be (height, width), got {image_shape!r}")
-    height, width = float(image_shape[0]), float(image_shape[1])
+    height, width = _check_image_shape(image_shape)
     boxes = tf.convert_to_tensor(boxes)
+    _check_last_dim("boxes", boxes, 4)
     image_dims = tf.constant([[height, width, height, width]], dtype=boxes.dtype)
     return boxes * image_dims
 
@@ -217,6 +275,9 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
         scores (k,), boxes (k, 4) as ``(y1, x1, y2, x2)`` pixels of ``image_shape``,
         classes (k,) int64, sorted by decreasing score.
     """
+    if not isinstance(yolo_outputs, (tuple, list)):
+        raise TypeError("yolo_outputs must be a tuple (box_xy, box_wh, box_confidence, box_class_probs), "
+                        f"got {type(yolo_outputs).__name__}")
     if len(yolo_outputs) != 4:
         raise ValueError("yolo_outputs must be (box_xy, box_wh, box_confidence, box_class_probs), "
                          f"got {len(yolo_outputs)} items")
@@ -231,7 +292,7 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
 
 def read_classes(classes_path):
     """Class names, one per line of a text file (e.g. ``coco_classes.txt`` or ``coco.names``)."""
-    path = Path(classes_path)
+    path = _check_path("classes_path", classes_path)
     if not path.is_file():
         raise FileNotFoundError(f"classes_path {path} does not exist")
     names = [line.strip() for line in path.read_text().splitlines()]
@@ -240,7 +301,7 @@ def read_classes(classes_path):
 
 def read_anchors(anchors_path):
     """Anchors from a text file of comma-separated numbers ``w1, h1, w2, h2, ...`` -> (A, 2) array."""
-    path = Path(anchors_path)
+    path = _check_path("anchors_path", anchors_path)
     if not path.is_file():
         raise FileNotFoundError(f"anchors_path {path} does not exist")
     values = [float(v) for v in path.read_text().replace("\n", ",").split(",") if v.strip()]
@@ -260,9 +321,12 @@ def predict(model, images, anchors, num_classes, max_boxes=10, score_threshold=0
         a list of m tuples ``(scores (k,), boxes (k, 4) as (y1, x1, y2, x2) pixels of (H, W), classes (k,))``
         as NumPy arrays.
     """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (m, H, W, channels), got {images.shape}")
+    _check_int("batch_size", batch_size, 1)
     feats = model.predict(images, batch_size=batch_size, verbose=0)
     outputs = yolo_head(feats, anchors, num_classes)
     results = []
@@ -285,8 +349,12 @@ def iou_wh(wh1, wh2):
     Returns:
         (n, k) IoU of every pair.
     """
-    wh1 = np.asarray(wh1, dtype="float64")[:, None, :]
-    wh2 = np.asarray(wh2, dtype="float64")[None, :, :]
+    wh1 = np.asarray(wh1, dtype="float64")
+    wh2 = np.asarray(wh2, dtype="float64")
+    for name, wh in (("wh1", wh1), ("wh2", wh2)):
+        if wh.ndim != 2 or wh.shape[1] != 2:
+            raise ValueError(f"{name} must have shape (n, 2) as (width, height), got {wh.shape}")
+    wh1, wh2 = wh1[:, None, :], wh2[None, :, :]
     inter = np.minimum(wh1[..., 0], wh2[..., 0]) * np.minimum(wh1[..., 1], wh2[..., 1])
     return inter / (wh1[..., 0] * wh1[..., 1] + wh2[..., 0] * wh2[..., 1] - inter)
 
@@ -308,6 +376,7 @@ def kmeans_anchors(box_wh, k, seed=0, iterations=100):
         raise ValueError(f"box_wh must be an (n, 2) array of positive sizes, got shape {box_wh.shape}")
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(box_wh):
         raise ValueError(f"k must be an integer in [1, {len(box_wh)}], got {k!r}")
+    _check_int("iterations", iterations, 1)
     rng = np.random.default_rng(seed)
     centroids = box_wh[rng.choice(len(box_wh), k, replace=False)]
     assignment = None
@@ -323,7 +392,15 @@ def kmeans_anchors(box_wh, k, seed=0, iterations=100):
 
 
 def mean_iou_with_anchors(box_wh, anchors):
-    """Average over boxes of the best IoU with any anchor (the quality measure of anchors)."""
+    """Average over boxes of the best IoU with any anchor (the quality measure of anchors).
+
+    Arguments:
+        box_wh: (n, 2) box widths and heights, n >= 1; anchors: (A, 2) in the same unit.
+    Returns a float in [0, 1].
+    """
+    anchors = _check_anchors(anchors)
+    if np.ndim(box_wh) != 2 or np.shape(box_wh)[0] == 0:
+        raise ValueError(f"box_wh must have shape (n, 2) with n >= 1, got {np.shape(box_wh)}")
     return float(iou_wh(box_wh, anchors).max(axis=1).mean())
 
 
@@ -346,8 +423,18 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
         zeros elsewhere.
     """
     anchors = _check_anchors(anchors)
-    boxes = np.asarray(boxes, dtype="float64").reshape(-1, 4)
+    num_classes = _check_int("num_classes", num_classes, 0)
+    _check_image_shape(image_shape)
+    if not (isinstance(grid_shape, (tuple, list)) and len(grid_shape) == 2
+            and all(isinstance(g, (int, np.integer)) and g >= 1 for g in grid_shape)):
+        raise ValueError(f"grid_shape must be (S_h, S_w) of positive integers, got {grid_shape!r}")
+    boxes = np.asarray(boxes, dtype="float64")
+    if boxes.size % 4 or (boxes.ndim > 1 and boxes.shape[-1] != 4):
+        raise ValueError(f"boxes must have shape (k, 4) as (x1, y1, x2, y2), got {boxes.shape}")
+    boxes = boxes.reshape(-1, 4)
     classes = np.asarray(classes).reshape(-1)
+    if classes.size and classes.dtype.kind not in "iu":
+        raise TypeError(f"classes must be integers, got dtype {classes.dtype}")
     if len(classes) != len(boxes):
         raise ValueError(f"classes must have one entry per box ({len(boxes)}), got {len(classes)}")
     if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
@@ -373,6 +460,9 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
 def decode_targets(y, image_shape):
     """Inverse of :func:`encode_targets`: y (S_h, S_w, A, 5 + C) -> (boxes (k, 4) x1 y1 x2 y2 pixels, classes (k,))."""
     y = np.asarray(y)
+    if y.ndim != 4 or y.shape[-1] < 5:
+        raise ValueError(f"y must have shape (S_h, S_w, A, 5 + C), got {y.shape}")
+    _check_image_shape(image_shape)
     grid_h, grid_w = y.shape[:2]
     cell_h, cell_w = image_shape[0] / grid_h, image_shape[1] / grid_w
     rows, cols, anchors = np.nonzero(y[..., 4] > 0.5)
@@ -384,7 +474,15 @@ def decode_targets(y, image_shape):
 
 
 def encode_dataset(boxes, classes, anchors, image_shape, grid_shape, num_classes):
-    """:func:`encode_targets` for a list of images -> (m, S_h, S_w, A, 5 + C)."""
+    """:func:`encode_targets` for a list of images -> (m, S_h, S_w, A, 5 + C).
+
+    Arguments:
+        boxes: list over m >= 1 images of (k, 4) boxes; classes: list over the same images of (k,) classes;
+        the other arguments as for :func:`encode_targets`.
+    """
+    if len(boxes) == 0 or len(boxes) != len(classes):
+        raise ValueError(f"boxes and classes must be lists with one entry per image (at least one), "
+                         f"got {len(boxes)} and {len(classes)}")
     return np.stack([encode_targets(b, c, anchors, image_shape, grid_shape, num_classes)
                      for b, c in zip(boxes, classes)])
 
@@ -416,7 +514,21 @@ def yolo_loss_terms(y_true, y_pred, anchors, num_classes, coord_scale=1.0, objec
     Returns a dict of scalar tensors ``coord, object, noobject, class``.
     """
     anchors = _check_anchors(anchors)
+    num_classes = _check_int("num_classes", num_classes, 0)
     y_true = tf.convert_to_tensor(y_true, dtype="float32")
+    y_pred = tf.convert_to_tensor(y_pred)
+    # Static checks only: this runs inside Keras's compiled training step.
+    expected = (len(anchors), 5 + num_classes)
+    if y_true.shape.rank != 5 or not y_true.shape[-2:].is_compatible_with(expected):
+        raise ValueError(f"y_true must have shape (m, S_h, S_w, {expected[0]}, {expected[1]}), got {y_true.shape}")
+    if y_pred.shape.rank == 4:
+        if (not y_pred.shape[:3].is_compatible_with(y_true.shape[:3])
+                or y_pred.shape[-1] not in (None, expected[0] * expected[1])):
+            raise ValueError(f"y_pred must have shape {y_true.shape} or (m, S_h, S_w, {expected[0] * expected[1]}), "
+                             f"got {y_pred.shape}")
+    elif y_pred.shape.rank != 5 or not y_pred.shape.is_compatible_with(y_true.shape):
+        raise ValueError(f"y_pred must have shape {y_true.shape} or (m, S_h, S_w, {expected[0] * expected[1]}), "
+                         f"got {y_pred.shape}")
     y_pred = tf.reshape(tf.cast(y_pred, "float32"), tf.shape(y_true))
     anchors_tensor = tf.reshape(tf.constant(anchors), [1, 1, 1, len(anchors), 2])
     obj = y_true[..., 4]
@@ -475,11 +587,16 @@ def small_yolo_model(input_shape=(128, 128, 3), num_anchors=5, num_classes=3, wi
     Returns a Keras model: (m, H, W, 3) images in [0, 1] ->
     (m, H/16, W/16, num_anchors, 5 + num_classes) raw outputs.
     """
-    import keras
     from keras import layers
 
     from cnn_utils.darknet import Reorg
 
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3
+            and all(isinstance(v, (int, np.integer)) and v >= 1 for v in input_shape)):
+        raise ValueError(f"input_shape must be (height, width, channels) of positive integers, got {input_shape!r}")
+    _check_int("num_anchors", num_anchors, 1)
+    _check_int("num_classes", num_classes, 0)
+    _check_int("width", width, 1)
     if input_shape[0] % 16 or input_shape[1] % 16:
         raise ValueError(f"input_shape height and width must be multiples of 16, got {input_shape}")
     inputs = keras.Input(input_shape, name="image")
@@ -508,6 +625,15 @@ def average_precision(scores, matched, num_true):
         num_true: the number of ground-truth objects.
     Returns AP in [0, 1] (0 when there are no true objects).
     """
+    num_true = _check_int("num_true", num_true, 0)
+    scores = np.asarray(scores, dtype="float64")
+    matched = np.asarray(matched)
+    if scores.ndim != 1 or matched.shape != scores.shape:
+        raise ValueError(f"scores and matched must have the same shape (n,), got {scores.shape} and {matched.shape}")
+    if matched.size and matched.dtype != bool:
+        raise TypeError(f"matched must be booleans, got dtype {matched.dtype}")
+    if matched.sum() > num_true:
+        raise ValueError(f"num_true ({num_true}) must be at least the number of matched detections ({matched.sum()})")
     if num_true == 0:
         return 0.0
     order = np.argsort(-np.asarray(scores), kind="stable")
@@ -538,6 +664,11 @@ def mean_average_precision(detections, true_boxes, true_classes, num_classes, io
     if not len(detections) == len(true_boxes) == len(true_classes):
         raise ValueError("detections, true_boxes and true_classes must have one entry per image, got "
                          f"{len(detections)}, {len(true_boxes)}, {len(true_classes)}")
+    num_classes = _check_int("num_classes", num_classes, 1)
+    _check_fraction("iou_threshold", iou_threshold)
+    for i, detection in enumerate(detections):
+        if len(detection) != 3:
+            raise ValueError(f"detections[{i}] must be (scores, boxes, classes), got {len(detection)} items")
     aps = np.zeros(num_classes)
     for c in range(num_classes):
         all_scores, all_matched, num_true = [], [], 0

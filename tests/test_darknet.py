@@ -165,3 +165,10 @@ def test_unsupported_sections_are_named(tmp_path):
     (tmp_path / "nonet.cfg").write_text("[convolutional]\nfilters=4\n")
     with pytest.raises(ValueError, match=r"\[net\]"):
         darknet.parse_cfg(tmp_path / "nonet.cfg")
+
+
+def test_reorg_rejects_a_bad_stride():
+    with pytest.raises(TypeError, match="stride"):
+        darknet.Reorg(2.0)
+    with pytest.raises(ValueError, match="stride"):
+        darknet.Reorg(0)

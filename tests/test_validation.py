@@ -17,6 +17,8 @@ from cnn_utils import config, localization, scenes, training, unet, viz
 from cnn_utils import classic, resnet
 from cnn_utils import numpy_cnn as nc
 from cnn_utils import convnets, datasets
+from cnn_utils import darknet, faces, yolo
+from cnn_utils.config import DATA_DIR
 from cnn_utils import pretrained, transfer
 from cnn_utils import nst, visualize_features as vf
 
@@ -276,6 +278,199 @@ CASES += [
 MODULES += (convnets, datasets)
 NOTHING_TO_REJECT |= {"happyModel"}
 
+# yolo, darknet and faces. The four faces model builders take no argument; no
+# row loads the pretrained networks (every check runs before any weights are read).
+YOLO_ANCHORS = np.ones((2, 2), dtype="float32")
+YOLO_FEATS = np.zeros((1, 3, 3, 2 * (5 + 3)), dtype="float32")  # 2 anchors, 3 classes
+YOLO_TARGETS = np.zeros((1, 3, 3, 2, 5 + 3), dtype="float32")
+DARKNET_CFG = DATA_DIR / "darknet" / "yolov2-tiny.cfg"
+
+
+def _yolo_outputs():
+    return yolo.yolo_head(YOLO_FEATS, YOLO_ANCHORS, 3)
+
+
+def _no_detections(n_images):
+    return [(np.zeros(0), np.zeros((0, 4)), np.zeros(0, int))] * n_images
+
+
+CASES += [
+    ("yolo_head", lambda: yolo.yolo_head(YOLO_FEATS, YOLO_ANCHORS, 1.5), TypeError, "num_classes"),
+    ("yolo_head", lambda: yolo.yolo_head(YOLO_FEATS, np.ones(4), 3), ValueError, "anchors"),
+    ("yolo_head", lambda: yolo.yolo_head(YOLO_FEATS, YOLO_ANCHORS, 2), ValueError, "feats"),
+    ("yolo_boxes_to_corners", lambda: yolo.yolo_boxes_to_corners(np.zeros((2, 3)), np.zeros((2, 2))),
+     ValueError, "box_xy"),
+    ("yolo_boxes_to_corners", lambda: yolo.yolo_boxes_to_corners(np.zeros((2, 2)), np.zeros((2, 1))),
+     ValueError, "box_wh"),
+    ("yolo_filter_boxes", lambda: yolo.yolo_filter_boxes(np.zeros((5, 3)), np.zeros((5, 1)), np.zeros((5, 2))),
+     ValueError, "boxes must"),
+    ("yolo_filter_boxes", lambda: yolo.yolo_filter_boxes(np.zeros((5, 4)), np.zeros((5, 2)), np.zeros((5, 2))),
+     ValueError, "box_confidence"),
+    ("yolo_filter_boxes", lambda: yolo.yolo_filter_boxes(np.zeros((5, 4)), np.zeros((5, 1)), np.zeros((4, 2))),
+     ValueError, "all but the last axis"),
+    ("yolo_filter_boxes", lambda: yolo.yolo_filter_boxes(np.zeros((5, 4)), np.zeros((5, 1)), np.zeros((5, 2)),
+                                                         threshold="0.5"), TypeError, "threshold"),
+    ("iou", lambda: yolo.iou((0, 0, 1), (0, 0, 1, 1)), ValueError, "box1"),
+    ("iou", lambda: yolo.iou((0, 0, 1, 1), np.zeros((2, 5))), ValueError, "box2"),
+    ("yolo_non_max_suppression", lambda: yolo.yolo_non_max_suppression([0.9, 0.8], [[0, 0, 1, 1]], [0]),
+     ValueError, "scores"),
+    ("yolo_non_max_suppression", lambda: yolo.yolo_non_max_suppression([0.9], [[0, 0, 1, 1]], [[0]]),
+     ValueError, "classes"),
+    ("yolo_non_max_suppression", lambda: yolo.yolo_non_max_suppression([0.9], [[0, 0, 1]], [0]), ValueError, "boxes"),
+    ("yolo_non_max_suppression", lambda: yolo.yolo_non_max_suppression([0.9], [[0, 0, 1, 1]], [0], max_boxes=2.5),
+     TypeError, "max_boxes"),
+    ("scale_boxes", lambda: yolo.scale_boxes(np.zeros((2, 4)), (0, 5)), ValueError, "image_shape"),
+    ("scale_boxes", lambda: yolo.scale_boxes(np.zeros((2, 3)), (5, 5)), ValueError, "boxes"),
+    ("yolo_eval", lambda: yolo.yolo_eval(np.zeros((4, 2))), TypeError, "yolo_outputs"),
+    ("yolo_eval", lambda: yolo.yolo_eval(_yolo_outputs()[:3]), ValueError, "yolo_outputs"),
+    ("yolo_eval", lambda: yolo.yolo_eval(_yolo_outputs(), image_shape=720), ValueError, "image_shape"),
+    ("read_classes", lambda: yolo.read_classes(None), TypeError, "classes_path"),
+    ("read_anchors", lambda: yolo.read_anchors(3), TypeError, "anchors_path"),
+    ("predict", lambda: yolo.predict("model", np.zeros((1, 4, 4, 3)), YOLO_ANCHORS, 3), TypeError, "model"),
+    ("predict", lambda: yolo.predict(_model(), np.zeros((4, 4, 3)), YOLO_ANCHORS, 3), ValueError, "images"),
+    ("predict", lambda: yolo.predict(_model(), np.zeros((1, 4, 4, 3)), YOLO_ANCHORS, 3, batch_size=0),
+     ValueError, "batch_size"),
+    ("iou_wh", lambda: yolo.iou_wh(np.ones(2), np.ones((1, 2))), ValueError, "wh1"),
+    ("iou_wh", lambda: yolo.iou_wh(np.ones((1, 2)), np.ones((1, 3))), ValueError, "wh2"),
+    ("kmeans_anchors", lambda: yolo.kmeans_anchors(np.ones((4, 2)), 5), ValueError, "k must"),
+    ("kmeans_anchors", lambda: yolo.kmeans_anchors(np.ones((4, 3)), 2), ValueError, "box_wh"),
+    ("kmeans_anchors", lambda: yolo.kmeans_anchors(np.ones((4, 2)), 2, iterations=0), ValueError, "iterations"),
+    ("mean_iou_with_anchors", lambda: yolo.mean_iou_with_anchors(np.ones((4, 2)), np.ones((2, 3))),
+     ValueError, "anchors"),
+    ("mean_iou_with_anchors", lambda: yolo.mean_iou_with_anchors(np.ones((0, 2)), YOLO_ANCHORS),
+     ValueError, "box_wh"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9]], [0], YOLO_ANCHORS, (30, 30), (3,), 3),
+     ValueError, "grid_shape"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9]], [0], YOLO_ANCHORS, (30, 30), (3, 3), -1),
+     ValueError, "num_classes"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9, 1]], [0], YOLO_ANCHORS, (30, 30), (3, 3), 3),
+     ValueError, "boxes"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9]], [0.0], YOLO_ANCHORS, (30, 30), (3, 3), 3),
+     TypeError, "classes"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9]], [3], YOLO_ANCHORS, (30, 30), (3, 3), 3),
+     ValueError, "classes"),
+    ("encode_targets", lambda: yolo.encode_targets([[0, 0, 9, 9]], [0], YOLO_ANCHORS, (30, -1), (3, 3), 3),
+     ValueError, "image_shape"),
+    ("decode_targets", lambda: yolo.decode_targets(np.zeros((3, 3, 8)), (30, 30)), ValueError, "y must"),
+    ("decode_targets", lambda: yolo.decode_targets(YOLO_TARGETS[0], (30,)), ValueError, "image_shape"),
+    ("encode_dataset", lambda: yolo.encode_dataset([np.zeros((0, 4))], [], YOLO_ANCHORS, (30, 30), (3, 3), 3),
+     ValueError, "boxes and classes"),
+    ("yolo_loss_terms", lambda: yolo.yolo_loss_terms(YOLO_TARGETS[0], YOLO_FEATS, YOLO_ANCHORS, 3),
+     ValueError, "y_true"),
+    ("yolo_loss_terms", lambda: yolo.yolo_loss_terms(YOLO_TARGETS, YOLO_FEATS[..., :-1], YOLO_ANCHORS, 3),
+     ValueError, "y_pred"),
+    ("yolo_loss_terms", lambda: yolo.yolo_loss_terms(YOLO_TARGETS, YOLO_FEATS, np.ones((3, 2)), 3),
+     ValueError, "y_true"),
+    ("yolo_loss", lambda: yolo.yolo_loss(YOLO_TARGETS, YOLO_FEATS, YOLO_ANCHORS, -1), ValueError, "num_classes"),
+    ("yolo_loss", lambda: yolo.yolo_loss(YOLO_TARGETS, YOLO_FEATS.reshape(1, 9, 16), YOLO_ANCHORS, 3),
+     ValueError, "y_pred"),
+    ("small_yolo_model", lambda: yolo.small_yolo_model((128, 128)), ValueError, "input_shape"),
+    ("small_yolo_model", lambda: yolo.small_yolo_model((100, 128, 3)), ValueError, "input_shape"),
+    ("small_yolo_model", lambda: yolo.small_yolo_model(num_anchors=0), ValueError, "num_anchors"),
+    ("small_yolo_model", lambda: yolo.small_yolo_model(width=8.0), TypeError, "width"),
+    ("average_precision", lambda: yolo.average_precision([0.9, 0.8], [True], 2), ValueError, "scores and matched"),
+    ("average_precision", lambda: yolo.average_precision([0.9], [1], 2), TypeError, "matched"),
+    ("average_precision", lambda: yolo.average_precision([0.9], [True], -1), ValueError, "num_true"),
+    ("average_precision", lambda: yolo.average_precision([0.9, 0.8], [True, True], 1), ValueError, "num_true"),
+    ("mean_average_precision", lambda: yolo.mean_average_precision(_no_detections(2), [np.zeros((0, 4))], [[]], 2),
+     ValueError, "detections, true_boxes and true_classes"),
+    ("mean_average_precision", lambda: yolo.mean_average_precision(_no_detections(1), [np.zeros((0, 4))], [[]], 0),
+     ValueError, "num_classes"),
+    ("mean_average_precision", lambda: yolo.mean_average_precision(_no_detections(1), [np.zeros((0, 4))], [[]], 2,
+                                                                   iou_threshold=1.5), ValueError, "iou_threshold"),
+    ("mean_average_precision", lambda: yolo.mean_average_precision([(np.zeros(0), np.zeros((0, 4)))],
+                                                                   [np.zeros((0, 4))], [[]], 2),
+     ValueError, r"detections\[0\]"),
+    # darknet (rows that need a file on disk are in FILE_CASES below)
+    ("parse_cfg", lambda: darknet.parse_cfg(None), TypeError, "cfg_path"),
+    ("region_params", lambda: darknet.region_params(42), TypeError, "cfg_path"),
+    ("build_darknet", lambda: darknet.build_darknet(["yolov2.cfg"]), TypeError, "cfg_path"),
+    ("load_darknet", lambda: darknet.load_darknet(DARKNET_CFG, weights_path=b"x.weights"), TypeError,
+     "weights_path"),
+    # faces
+    ("load_tfjs_weights", lambda: faces.load_tfjs_weights(3), TypeError, "model_name"),
+    ("load_tfjs_weights", lambda: faces.load_tfjs_weights("m", model_dir=5), TypeError, "model_dir"),
+    ("load_image", lambda: faces.load_image(42), TypeError, "image"),
+    ("load_image", lambda: faces.load_image(np.zeros((4, 4, 5))), ValueError, "image"),
+    ("load_image", lambda: faces.load_image(np.zeros((4, 4, 3), dtype=object)), TypeError, "image"),
+    ("load_image", lambda: faces.load_image("no/such/photo.jpg"), ValueError, "image"),
+    ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), score_threshold=1.0), ValueError,
+     "score_threshold"),
+    ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), score_threshold="high"), TypeError,
+     "score_threshold"),
+    ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), max_boxes=0), ValueError, "max_boxes"),
+    ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), iou_threshold=2), ValueError, "iou_threshold"),
+    ("crop_face", lambda: faces.crop_face(np.zeros((8, 8, 3)), (0, 0, 4)), ValueError, "box"),
+    ("crop_face", lambda: faces.crop_face(np.zeros((8, 8, 3)), (0, 0, 4, 4), margin=-0.5), ValueError, "margin"),
+    ("crop_face", lambda: faces.crop_face(np.zeros((8, 8, 3)), (10, 10, 12, 12)), ValueError, "box"),
+    ("face_chip", lambda: faces.face_chip(np.zeros((8, 8, 3)), size=0), ValueError, "size"),
+    ("face_chip", lambda: faces.face_chip(np.zeros((8, 8, 3)), size=8.0), TypeError, "size"),
+    ("img_to_encoding", lambda: faces.img_to_encoding(np.zeros((8, 8, 3)), "encoder"), TypeError, "model"),
+    ("img_to_encoding", lambda: faces.img_to_encoding(np.zeros((8, 8, 3)), _model()), ValueError, "model"),
+    ("triplet_loss", lambda: faces.triplet_loss(None, (np.zeros((2, 4)), np.zeros((2, 4)))), ValueError, "y_pred"),
+    ("triplet_loss", lambda: faces.triplet_loss(None, (np.zeros((2, 4)), np.zeros((2, 4)), np.zeros((2, 3)))),
+     ValueError, "y_pred"),
+    ("triplet_loss", lambda: faces.triplet_loss(None, np.zeros((3, 2, 4)), alpha="0.2"), TypeError, "alpha"),
+    ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "a", {}, _model()), ValueError, "database"),
+    ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "b", {"a": np.zeros((1, 4))}, _model()),
+     ValueError, "identity"),
+    ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "a", {"a": np.zeros((1, 4))}, _model(), threshold=-1),
+     ValueError, "threshold"),
+    ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), ["a"], _model()), ValueError, "database"),
+    ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), {"a": np.zeros((1, 4))}, _model(), threshold="0.6"),
+     TypeError, "threshold"),
+    ("user_photos", lambda: faces.user_photos(None), TypeError, "faces_dir"),
+    ("build_database", lambda: faces.build_database(["photo.jpg"], _model()), TypeError, "people"),
+    ("build_database", lambda: faces.build_database({}, "encoder", faces_dir=None), TypeError, "model"),
+    ("build_database", lambda: faces.build_database({"a": []}, _model(), faces_dir=None), ValueError, "people"),
+    ("distance_matrix", lambda: faces.distance_matrix(np.zeros(3)), ValueError, "encodings"),
+    ("embedding_network", lambda: faces.embedding_network((8, 8)), ValueError, "input_shape"),
+    ("embedding_network", lambda: faces.embedding_network((8, 8, 1), embedding_dim=0), ValueError, "embedding_dim"),
+    ("pairwise_squared_distances", lambda: faces.pairwise_squared_distances(np.zeros(3)), ValueError, "embeddings"),
+    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros((4, 2)), np.zeros((4, 3))),
+     ValueError, "labels"),
+    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(3), np.zeros((4, 3))),
+     ValueError, "labels"),
+    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(4), np.zeros(4)),
+     ValueError, "embeddings"),
+    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(4), np.zeros((4, 3)), alpha=None),
+     TypeError, "alpha"),
+    ("siamese_classifier", lambda: faces.siamese_classifier("encoder"), TypeError, "encoder"),
+    ("make_pairs", lambda: faces.make_pairs([0, 0, 0], 4), ValueError, "labels"),
+    ("make_pairs", lambda: faces.make_pairs([0, 1, 2], 4), ValueError, "labels"),
+    ("make_pairs", lambda: faces.make_pairs([0, 0, 1], 0), ValueError, "n_pairs"),
+    ("one_shot_accuracy", lambda: faces.one_shot_accuracy(np.zeros((4, 2)), [0, 0, 1, 1], n_trials=0),
+     ValueError, "n_trials"),
+    ("one_shot_accuracy", lambda: faces.one_shot_accuracy(np.zeros((4, 2)), [0, 0, 1, 1], similarity="cosine"),
+     TypeError, "similarity"),
+    ("one_shot_accuracy", lambda: faces.one_shot_accuracy(np.zeros((3, 2)), [0, 1, 2]), ValueError, "labels"),
+]
+MODULES += (yolo, darknet, faces)
+NOTHING_TO_REJECT |= {"face_encoder_model", "face_encoder", "tiny_face_detector_model", "tiny_face_detector"}
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+# Bad files: each row gets pytest's tmp_path (these functions also have a row above).
+FILE_CASES = [
+    ("parse_cfg", lambda tmp: darknet.parse_cfg(_write(tmp / "a.cfg", "[net]\nheight\n")), ValueError, "key=value"),
+    ("parse_cfg", lambda tmp: darknet.parse_cfg(tmp / "missing.cfg"), FileNotFoundError, "cfg_path"),
+    ("region_params", lambda tmp: darknet.region_params(_write(tmp / "a.cfg", "[net]\nheight=32\n")),
+     ValueError, r"\[region\]"),
+    ("region_params", lambda tmp: darknet.region_params(_write(tmp / "a.cfg", "[net]\n[region]\nanchors=1,2,3\n"
+                                                                                 "classes=2\n")),
+     ValueError, "anchors"),
+    ("build_darknet", lambda tmp: darknet.build_darknet(_write(tmp / "a.cfg", "[net]\nwidth=32\n")),
+     ValueError, "height"),
+    ("load_darknet", lambda tmp: darknet.load_darknet(DARKNET_CFG, tmp / "missing.weights"), FileNotFoundError,
+     "weights_path"),
+    ("read_classes", lambda tmp: yolo.read_classes(tmp / "missing.txt"), FileNotFoundError, "classes_path"),
+    ("read_anchors", lambda tmp: yolo.read_anchors(_write(tmp / "anchors.txt", "1, 2, 3")), ValueError, "even"),
+]
+
 
 def _nested_model():
     inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="fc")], name="vgg16")
@@ -495,3 +690,10 @@ def test_every_public_function_has_a_bad_input_case():
     covered = {case[0] for case in CASES}
     assert public - NOTHING_TO_REJECT - covered == set()
     assert covered <= public
+
+
+@pytest.mark.parametrize("call, error, match", [pytest.param(*case[1:], id=f"{case[0]}-{i}")
+                                                for i, case in enumerate(FILE_CASES)])
+def test_bad_file_names_the_argument(tmp_path, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tmp_path)
