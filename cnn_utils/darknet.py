@@ -24,19 +24,15 @@ import numpy as np
 from keras import layers
 import tensorflow as tf
 
+from cnn_utils.validation import check_int, check_path
+
 LEAKY_SLOPE = 0.1
 BN_EPSILON = 1e-12  # see _set_batch_norm
 
 
-def _check_path(name, path):
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
-    return Path(path)
-
-
 def parse_cfg(cfg_path):
     """Read a Darknet ``.cfg`` file into a list of ``(section_name, {key: value_string})``."""
-    path = _check_path("cfg_path", cfg_path)
+    path = check_path("cfg_path", cfg_path)
     if not path.is_file():
         raise FileNotFoundError(f"cfg_path {path} does not exist")
     sections = []
@@ -83,11 +79,7 @@ class Reorg(layers.Layer):
 
     def __init__(self, stride=2, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)):
-            raise TypeError(f"stride must be an integer, got {stride!r}")
-        if stride < 1:
-            raise ValueError(f"stride must be a positive integer, got {stride!r}")
-        self.stride = int(stride)
+        self.stride = check_int("stride", stride, 1)
 
     def call(self, x):
         s = self.stride
@@ -224,7 +216,7 @@ def load_darknet(cfg_path, weights_path=None):
         Decode it with ``cnn_utils.yolo.yolo_head`` and the anchors from :func:`region_params`.
     """
     if weights_path is not None:
-        _check_path("weights_path", weights_path)
+        check_path("weights_path", weights_path)
     model, convs = build_darknet(cfg_path)
     if weights_path is None:
         return model

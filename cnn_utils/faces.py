@@ -32,6 +32,7 @@ from keras import layers
 
 from cnn_utils.config import DATA_DIR
 from cnn_utils.pretrained import AssetError, REPAIR, npm_package_dir
+from cnn_utils.validation import check_int, check_model, check_path, check_real, check_shape
 
 ENCODER_SIZE = 150
 ENCODER_MEAN_RGB = (122.782, 117.001, 104.298)
@@ -49,28 +50,6 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 # --------------------------------------------------------------------------- checks
-def _check_int(name, value, minimum):
-    """Raise unless ``value`` is an integer >= ``minimum``; return it as an int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_number(name, value, low, high=np.inf):
-    """Raise unless ``value`` is a real number in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-
-
-def _check_model(name, model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
-
-
 def _check_rank(name, tensor, rank, shape_text):
     """Static check of a tensor's rank (usable inside a compiled Keras loss)."""
     if tensor.shape.rank is not None and tensor.shape.rank != rank:
@@ -90,9 +69,7 @@ def load_tfjs_weights(model_name, model_dir=None):
     """
     if not isinstance(model_name, str) or not model_name:
         raise TypeError(f"model_name must be a non-empty str, got {model_name!r}")
-    if model_dir is not None and not isinstance(model_dir, (str, Path)):
-        raise TypeError(f"model_dir must be a path (str or pathlib.Path) or None, got {type(model_dir).__name__}")
-    model_dir = Path(model_dir) if model_dir is not None else npm_package_dir() / "model"
+    model_dir = check_path("model_dir", model_dir) if model_dir is not None else npm_package_dir() / "model"
     manifest_path = model_dir / f"{model_name}-weights_manifest.json"
     if not manifest_path.is_file():
         raise AssetError(f"{manifest_path} not found: {REPAIR}")
@@ -318,11 +295,11 @@ def detect_faces(image, score_threshold=0.5, max_boxes=100, iou_threshold=DETECT
     """
     from cnn_utils.yolo import yolo_eval, yolo_head
 
-    _check_number("score_threshold", score_threshold, 0, 1)
+    check_real("score_threshold", score_threshold, 0, 1)
     if score_threshold == 1:
         raise ValueError(f"score_threshold must be in [0, 1), got {score_threshold!r}")
-    _check_int("max_boxes", max_boxes, 1)
-    _check_number("iou_threshold", iou_threshold, 0, 1)
+    check_int("max_boxes", max_boxes, 1)
+    check_real("iou_threshold", iou_threshold, 0, 1)
     image = load_image(image)
     height, width = image.shape[:2]
     side = max(height, width)
@@ -344,7 +321,7 @@ def crop_face(image, box, margin=0.0):
     box = np.asarray(box, dtype="float64")
     if box.shape != (4,):
         raise ValueError(f"box must be (y1, x1, y2, x2), got shape {box.shape}")
-    _check_number("margin", margin, 0)
+    check_real("margin", margin, 0)
     y1, x1, y2, x2 = box
     dy, dx = margin * (y2 - y1), margin * (x2 - x1)
     h, w = image.shape[:2]
@@ -363,7 +340,7 @@ def face_chip(image, size=ENCODER_SIZE, detect=True):
     (:func:`detect_faces`); if no face is found the whole image is used. The crop is
     zero-padded to a square (centred) and resized, as face-api does for its encoder.
     """
-    _check_int("size", size, 1)
+    check_int("size", size, 1)
     image = load_image(image)
     if detect:
         boxes, _ = detect_faces(image)
@@ -382,7 +359,7 @@ def img_to_encoding(image, model, detect=True):
         detect: crop the detected face first (see :func:`face_chip`).
     Returns a (1, d) float32 NumPy array (d = 128 for :func:`face_encoder`).
     """
-    _check_model("model", model)
+    check_model("model", model)
     if len(model.input_shape) != 4 or model.input_shape[1] is None or model.input_shape[1] != model.input_shape[2]:
         raise ValueError(f"model must take square images (m, S, S, 3), got input shape {model.input_shape}")
     chip = face_chip(image, size=model.input_shape[1], detect=detect)
@@ -406,7 +383,7 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
     if not (anchor.shape.is_compatible_with(positive.shape) and anchor.shape.is_compatible_with(negative.shape)):
         raise ValueError("y_pred's anchor, positive and negative must have the same shape (m, d), got "
                          f"{anchor.shape}, {positive.shape}, {negative.shape}")
-    _check_number("alpha", alpha, -np.inf)
+    check_real("alpha", alpha)
     pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)
     neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)
     basic_loss = pos_dist - neg_dist + alpha
@@ -416,7 +393,7 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
 def _check_database(database, threshold):
     if not isinstance(database, dict) or not database:
         raise ValueError("database must be a non-empty dict name -> (1, d) encoding")
-    _check_number("threshold", threshold, 0)
+    check_real("threshold", threshold, 0)
 
 
 def verify(image, identity, database, model, threshold=THRESHOLD):
@@ -454,9 +431,7 @@ def who_is_it(image, database, model, threshold=THRESHOLD):
 
 def user_photos(faces_dir=FACES_DIR):
     """Photos a user added as ``<faces_dir>/<name>/*.jpg`` (or .jpeg/.png): dict name -> paths."""
-    if not isinstance(faces_dir, (str, Path)):
-        raise TypeError(f"faces_dir must be a path (str or pathlib.Path), got {type(faces_dir).__name__}")
-    faces_dir = Path(faces_dir)
+    faces_dir = check_path("faces_dir", faces_dir)
     if not faces_dir.is_dir():
         return {}
     people = {}
@@ -479,7 +454,7 @@ def build_database(people, model, faces_dir=FACES_DIR):
     """
     if not isinstance(people, dict):
         raise TypeError(f"people must be a dict name -> photo(s), got {type(people).__name__}")
-    _check_model("model", model)
+    check_model("model", model)
     photos = {name: list(p) if isinstance(p, (list, tuple)) else [p] for name, p in people.items()}
     if faces_dir is not None:
         for name, paths in user_photos(faces_dir).items():
@@ -509,10 +484,10 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
     With ``normalize`` the encodings are scaled to unit length (as in FaceNet), so
     squared distances lie in [0, 4] and the margin alpha has a fixed meaning.
     """
-    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3
-            and all(isinstance(v, (int, np.integer)) and v >= 2 for v in input_shape[:2])):
+    input_shape = check_shape("input_shape", input_shape, 3)
+    if min(input_shape[:2]) < 2:
         raise ValueError(f"input_shape must be (height, width, channels) with height, width >= 2, got {input_shape!r}")
-    _check_int("embedding_dim", embedding_dim, 1)
+    check_int("embedding_dim", embedding_dim, 1)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(32, 3, padding="same", activation="relu")(inputs)
     x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
@@ -548,7 +523,7 @@ def semi_hard_triplet_loss(labels, embeddings, alpha=0.2):
     Returns the mean over anchor-positive pairs of max(d(A, P) - d(A, N) + alpha, 0),
     with d the squared Euclidean distance; 0 when the batch has no pair.
     """
-    _check_number("alpha", alpha, -np.inf)
+    check_real("alpha", alpha)
     labels = tf.convert_to_tensor(labels)
     if labels.shape.rank is not None and (labels.shape.rank > 2 or labels.shape[1:].num_elements() not in (None, 1)):
         raise ValueError(f"labels must have shape (m,) or (m, 1), got {labels.shape}")
@@ -583,7 +558,7 @@ def siamese_classifier(encoder, name="siamese"):
     Both inputs go through the same ``encoder`` (shared weights). Inputs: two batches
     of shape (m, *encoder input shape); output (m, 1), the probability of "same class".
     """
-    _check_model("encoder", encoder)
+    check_model("encoder", encoder)
     shape = encoder.input_shape[1:]
     x_i, x_j = keras.Input(shape, name="x_i"), keras.Input(shape, name="x_j")
     diff = layers.Subtract(name="difference")([encoder(x_i), encoder(x_j)])
@@ -598,7 +573,7 @@ def make_pairs(labels, n_pairs, seed=0):
     Returns ``(i, j, same)``: (n_pairs,) int indices into ``labels`` and (n_pairs,) float32
     targets (1 same class, 0 different).
     """
-    n_pairs = _check_int("n_pairs", n_pairs, 1)
+    n_pairs = check_int("n_pairs", n_pairs, 1)
     labels = np.asarray(labels).reshape(-1)
     if len(np.unique(labels)) < 2:
         raise ValueError("labels must hold at least two classes to make pairs")
@@ -635,7 +610,7 @@ def one_shot_accuracy(embeddings, labels, n_trials=20, seed=0, similarity=None):
     labels = np.asarray(labels).reshape(-1)
     if embeddings.ndim != 2 or len(embeddings) != len(labels):
         raise ValueError(f"embeddings must be (n, d) with n = len(labels) = {len(labels)}, got {embeddings.shape}")
-    n_trials = _check_int("n_trials", n_trials, 1)
+    n_trials = check_int("n_trials", n_trials, 1)
     if similarity is not None and not callable(similarity):
         raise TypeError("similarity must be a function (queries, references) -> scores, "
                         f"got {type(similarity).__name__}")

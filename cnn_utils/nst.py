@@ -16,7 +16,6 @@ Typical use::
     train_step = make_train_step(model, a_S, a_C, keras.optimizers.Adam(0.01))
     result = run_style_transfer(train_step, initial_generated_image(content_image), steps=200)
 """
-import numbers
 import os
 
 import numpy as np
@@ -26,6 +25,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from cnn_utils.config import DATA_DIR
+from cnn_utils.validation import check_int, check_model, check_real, check_shape
 
 STYLE_DIR = DATA_DIR / "styles"
 
@@ -62,8 +62,8 @@ def _check_weight(value, name):
     if isinstance(value, (tf.Tensor, tf.Variable)):
         if value.shape.rank != 0:
             raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
-    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    else:
+        check_real(name, value)
 
 
 def _check_style_layers(style_layers):
@@ -186,8 +186,7 @@ def get_layer_outputs(vgg, layer_names):
     list of layer outputs, each (m, n_H^[l], n_W^[l], n_C^[l]), in the given order
     (for a single layer, Keras returns that one output, not a list).
     """
-    if not isinstance(vgg, keras.Model):
-        raise TypeError(f"vgg must be a keras.Model, got {type(vgg).__name__}")
+    check_model("vgg", vgg)
     if not isinstance(layer_names, (list, tuple)):
         raise TypeError(f"layer_names must be a list of names or (name, weight) pairs, got {type(layer_names).__name__}")
     names = [entry[0] if isinstance(entry, (tuple, list)) else entry for entry in layer_names]
@@ -271,10 +270,7 @@ def initial_generated_image(content_image, noise=0.25, seed=0):
     _check_weight(noise, "noise")
     if not 0 <= noise <= 1:
         raise ValueError(f"noise must be in [0, 1], got {noise!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int("seed", seed, 0)
     rng = tf.random.Generator.from_seed(seed)
     image = content_image + rng.uniform(tf.shape(content_image), -noise, noise)
     return tf.Variable(clip_0_1(image))
@@ -292,10 +288,9 @@ def run_style_transfer(train_step, generated_image, steps, keep_every=None):
         raise TypeError(f"train_step must be callable (as from make_train_step), got {type(train_step).__name__}")
     if not isinstance(generated_image, tf.Variable):
         raise TypeError(f"generated_image must be a tf.Variable, got {type(generated_image).__name__}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if keep_every is not None and (not isinstance(keep_every, int) or keep_every < 1):
-        raise ValueError(f"keep_every must be a positive integer or None, got {keep_every!r}")
+    steps = check_int("steps", steps, 1)
+    if keep_every is not None:
+        keep_every = check_int("keep_every", keep_every, 1)
     keep_every = keep_every or steps
     costs = {"J": [], "J_content": [], "J_style": []}
     kept = []
@@ -320,9 +315,7 @@ def load_image(path_or_array, size):
         size: (n_H, n_W) of the result; the image is centre-cropped to that
             aspect ratio, then resized.
     """
-    if not (isinstance(size, (tuple, list)) and len(size) == 2
-            and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
-        raise ValueError(f"size must be (n_H, n_W) with positive integers, got {size!r}")
+    size = check_shape("size", size, 2)
     if not isinstance(path_or_array, (str, os.PathLike, np.ndarray)):
         raise TypeError(f"path_or_array must be a file path or an (H, W, 3) array, got {type(path_or_array).__name__}")
     if isinstance(path_or_array, np.ndarray):

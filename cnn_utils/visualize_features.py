@@ -20,6 +20,8 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from tqdm import tqdm
 
+from cnn_utils.validation import check_int, check_model, check_real
+
 
 # Photos in skimage.data, scikit-learn's sample images and matplotlib's sample data.
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
@@ -27,26 +29,6 @@ SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemis
                   "text", "page", "moon", "clock")
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 MATPLOTLIB_PHOTOS = ("grace_hopper.jpg",)
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_real(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (value >= low and (high is None or value <= high)):
-        expected = f"in [{low}, {high}]" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-
-
-def _check_model(model, name):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model (a VGG16-like conv base), got {type(model).__name__}")
 
 
 def _check_layer(model, layer_name):
@@ -77,7 +59,7 @@ def image_pool(max_side=320, names=None):
             SKLEARN_PHOTOS and MATPLOTLIB_PHOTOS).
     Each image is an (H, W, 3) uint8 RGB array; grey photos are repeated over three channels.
     """
-    _check_int(max_side, "max_side", 32)
+    check_int("max_side", max_side, 32)
     if isinstance(names, str):
         raise TypeError(f"names must be a list of photo names, not one string, got {names!r}")
     everything = SKIMAGE_PHOTOS + SKLEARN_PHOTOS + MATPLOTLIB_PHOTOS
@@ -109,7 +91,7 @@ def receptive_field(model, layer_name):
     layer sees the input square of side ``size`` centred on pixel
     ``(start + i * jump, start + j * jump)``.
     """
-    _check_model(model, "model")
+    check_model("model", model)
     _check_layer(model, layer_name)
     size, jump, start = 1, 1, 0.0
     for layer in model.layers:
@@ -148,7 +130,7 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
     patch_size, 3) uint8 receptive-field crop, grey outside the image),
     ``activation``, ``image`` (name) and ``center`` ((row, col) in the image).
     """
-    _check_model(base, "base")
+    check_model("base", base)
     _check_layer(base, layer_name)
     if isinstance(units, (str, bytes)) or not np.iterable(units):
         raise TypeError(f"units must be a list of channel indices, got {type(units).__name__}")
@@ -164,8 +146,8 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
         if not (isinstance(entry, (list, tuple)) and len(entry) == 2):
             raise ValueError(f"images[{n}] must be a (name, (H, W, 3) uint8 image) pair, got {type(entry).__name__}")
         _check_rgb_uint8(entry[1], f"images[{n}][1]")
-    _check_int(k, "k", 1)
-    _check_int(patch_size, "patch_size", 1)
+    check_int("k", k, 1)
+    check_int("patch_size", patch_size, 1)
     size, jump, start = receptive_field(base, layer_name)
     model = keras.Model(base.input, base.get_layer(layer_name).output)
     candidates = {u: [] for u in units}  # unit -> (activation, image index, i, j)
@@ -208,8 +190,8 @@ def crop_patch(image, center, size, patch_size):
     if not (isinstance(center, (list, tuple, np.ndarray)) and len(center) == 2
             and all(isinstance(c, numbers.Real) and not isinstance(c, bool) for c in center)):
         raise ValueError(f"center must be a (row, col) pair of numbers, got {center!r}")
-    _check_real(size, "size", 1)
-    _check_int(patch_size, "patch_size", 1)
+    check_real("size", size, 1)
+    check_int("patch_size", patch_size, 1)
     half = size / 2
     top, left = int(round(center[0] - half + 0.5)), int(round(center[1] - half + 0.5))
     pad = int(size)
@@ -234,8 +216,8 @@ def mosaic(patches, ncols=3, pad=2):
         if patch.shape != patches[0].shape:
             raise ValueError(f"patches must all have the shape of patches[0] {patches[0].shape}, "
                              f"got patches[{n}] of shape {patch.shape}")
-    _check_int(ncols, "ncols", 1)
-    _check_int(pad, "pad", 0)
+    check_int("ncols", ncols, 1)
+    check_int("pad", pad, 0)
     h, w = patches[0].shape[:2]
     nrows = int(np.ceil(len(patches) / ncols))
     out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3), 255, np.uint8)
@@ -257,7 +239,7 @@ def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05
 
     Returns the (size, size, 3) float32 image in [0, 1].
     """
-    _check_model(base, "base")
+    check_model("base", base)
     _check_layer(base, layer_name)
     layer = base.get_layer(layer_name)
     if not isinstance(layer, keras.layers.Conv2D):
@@ -266,11 +248,11 @@ def maximize_unit(base, layer_name, unit, size=128, steps=60, learning_rate=0.05
         raise TypeError(f"unit must be an integer channel index, got {type(unit).__name__}")
     if not 0 <= unit < layer.filters:
         raise ValueError(f"unit must be in [0, {layer.filters}) for {layer_name}, got {unit!r}")
-    _check_int(size, "size", 8)
-    _check_int(steps, "steps", 1)
-    _check_real(learning_rate, "learning_rate", 0)
-    _check_real(noise, "noise", 0)
-    _check_int(seed, "seed", 0)
+    check_int("size", size, 8)
+    check_int("steps", steps, 1)
+    check_real("learning_rate", learning_rate, 0)
+    check_real("noise", noise, 0)
+    check_int("seed", seed, 0)
     layer_input = keras.Model(base.input, layer.input)
     kernel = tf.convert_to_tensor(layer.kernel)[..., unit:unit + 1]  # (f, f, n_C_prev, 1)
     bias = tf.convert_to_tensor(layer.bias)[unit]
@@ -306,13 +288,13 @@ def ecg_strips(m, seconds=3.0, rate=100, abnormal_fraction=0.5, seed=0):
 
     Returns ``(X, y)``: X (m, seconds * rate, 1) float32, y (m,) int (1 = has a premature beat).
     """
-    _check_int(m, "m", 1)
-    _check_real(seconds, "seconds", 0)
-    _check_int(rate, "rate", 1)
+    check_int("m", m, 1)
+    check_real("seconds", seconds, 0)
+    check_int("rate", rate, 1)
     if int(seconds * rate) < 1:
         raise ValueError(f"seconds * rate must give at least one sample, got seconds={seconds!r}, rate={rate!r}")
-    _check_real(abnormal_fraction, "abnormal_fraction", 0, 1)
-    _check_int(seed, "seed", 0)
+    check_real("abnormal_fraction", abnormal_fraction, 0, 1)
+    check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
     normal = [(-0.2, 0.15, 0.025), (-0.03, -0.12, 0.01), (0.0, 1.0, 0.012), (0.03, -0.25, 0.012), (0.25, 0.3, 0.05)]
@@ -348,9 +330,9 @@ def shape_volumes(m, size=14, seed=0):
 
     Returns ``(X, y)``: X (m, size, size, size, 1) float32, y (m,) int indexing SHAPES.
     """
-    _check_int(m, "m", 1)
-    _check_int(size, "size", 8)
-    _check_int(seed, "seed", 0)
+    check_int("m", m, 1)
+    check_int("size", size, 8)
+    check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     grid = np.stack(np.meshgrid(*[np.arange(size)] * 3, indexing="ij"), axis=-1).astype(np.float32)
     X = np.zeros((m, size, size, size), np.float32)

@@ -10,11 +10,11 @@ Conventions follow YAD2K, which the course's car-detection assignment uses:
 * Corner boxes are ``(y1, x1, y2, x2)`` (top, left, bottom, right), TensorFlow's order;
   :func:`iou` takes ``(x1, y1, x2, y2)`` as in the course's exercise.
 """
-from pathlib import Path
-
 import keras
 import numpy as np
 import tensorflow as tf
+
+from cnn_utils.validation import check_int, check_model, check_path, check_real, check_shape
 
 
 # ---------------------------------------------------------------------------
@@ -29,23 +29,6 @@ def _check_anchors(anchors):
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) == 0:
         raise ValueError(f"anchors must have shape (num_anchors, 2), got {anchors.shape}")
     return anchors
-
-
-def _check_int(name, value, minimum):
-    """Raise unless ``value`` is an integer >= ``minimum``; return it as an int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_fraction(name, value):
-    """Raise unless ``value`` is a number in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
 
 
 def _check_image_shape(image_shape, name="image_shape"):
@@ -70,12 +53,6 @@ def _check_last_dim(name, tensor, size):
         raise ValueError(f"{name} must have shape (..., {size}), got {tensor.shape}")
 
 
-def _check_path(name, path):
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
-    return Path(path)
-
-
 def yolo_head(feats, anchors, num_classes):
     """Turn raw YOLOv2 outputs into boxes, confidences and class probabilities.
 
@@ -93,7 +70,7 @@ def yolo_head(feats, anchors, num_classes):
         box_class_probs: (m, S_h, S_w, A, max(C, 1)) softmax over the class logits.
     """
     anchors = _check_anchors(anchors)
-    num_classes = _check_int("num_classes", num_classes, 0)
+    num_classes = check_int("num_classes", num_classes, 0)
     feats = tf.convert_to_tensor(feats)
     if not feats.dtype.is_floating:
         feats = tf.cast(feats, "float32")
@@ -158,7 +135,7 @@ def yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=0.6):
         boxes: (n, 4) the kept boxes.
         classes: (n,) int64 index of the best class of each kept box.
     """
-    _check_fraction("threshold", threshold)
+    check_real("threshold", threshold, 0, 1)
     shapes = {name: _static_shape(value) for name, value in
               (("boxes", boxes), ("box_confidence", box_confidence), ("box_class_probs", box_class_probs))}
     for name, size in (("boxes", 4), ("box_confidence", 1), ("box_class_probs", None)):
@@ -222,8 +199,8 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
     Returns:
         scores (k,), boxes (k, 4), classes (k,), k <= max_boxes, sorted by decreasing score.
     """
-    _check_int("max_boxes", max_boxes, 1)
-    _check_fraction("iou_threshold", iou_threshold)
+    check_int("max_boxes", max_boxes, 1)
+    check_real("iou_threshold", iou_threshold, 0, 1)
     scores = tf.convert_to_tensor(scores)
     boxes = tf.convert_to_tensor(boxes)
     classes = tf.convert_to_tensor(classes)
@@ -292,7 +269,7 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
 
 def read_classes(classes_path):
     """Class names, one per line of a text file (e.g. ``coco_classes.txt`` or ``coco.names``)."""
-    path = _check_path("classes_path", classes_path)
+    path = check_path("classes_path", classes_path)
     if not path.is_file():
         raise FileNotFoundError(f"classes_path {path} does not exist")
     names = [line.strip() for line in path.read_text().splitlines()]
@@ -301,7 +278,7 @@ def read_classes(classes_path):
 
 def read_anchors(anchors_path):
     """Anchors from a text file of comma-separated numbers ``w1, h1, w2, h2, ...`` -> (A, 2) array."""
-    path = _check_path("anchors_path", anchors_path)
+    path = check_path("anchors_path", anchors_path)
     if not path.is_file():
         raise FileNotFoundError(f"anchors_path {path} does not exist")
     values = [float(v) for v in path.read_text().replace("\n", ",").split(",") if v.strip()]
@@ -321,12 +298,11 @@ def predict(model, images, anchors, num_classes, max_boxes=10, score_threshold=0
         a list of m tuples ``(scores (k,), boxes (k, 4) as (y1, x1, y2, x2) pixels of (H, W), classes (k,))``
         as NumPy arrays.
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    check_model("model", model)
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (m, H, W, channels), got {images.shape}")
-    _check_int("batch_size", batch_size, 1)
+    check_int("batch_size", batch_size, 1)
     feats = model.predict(images, batch_size=batch_size, verbose=0)
     outputs = yolo_head(feats, anchors, num_classes)
     results = []
@@ -376,7 +352,7 @@ def kmeans_anchors(box_wh, k, seed=0, iterations=100):
         raise ValueError(f"box_wh must be an (n, 2) array of positive sizes, got shape {box_wh.shape}")
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(box_wh):
         raise ValueError(f"k must be an integer in [1, {len(box_wh)}], got {k!r}")
-    _check_int("iterations", iterations, 1)
+    check_int("iterations", iterations, 1)
     rng = np.random.default_rng(seed)
     centroids = box_wh[rng.choice(len(box_wh), k, replace=False)]
     assignment = None
@@ -423,11 +399,9 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
         zeros elsewhere.
     """
     anchors = _check_anchors(anchors)
-    num_classes = _check_int("num_classes", num_classes, 0)
+    num_classes = check_int("num_classes", num_classes, 0)
     _check_image_shape(image_shape)
-    if not (isinstance(grid_shape, (tuple, list)) and len(grid_shape) == 2
-            and all(isinstance(g, (int, np.integer)) and g >= 1 for g in grid_shape)):
-        raise ValueError(f"grid_shape must be (S_h, S_w) of positive integers, got {grid_shape!r}")
+    check_shape("grid_shape", grid_shape, 2)
     boxes = np.asarray(boxes, dtype="float64")
     if boxes.size % 4 or (boxes.ndim > 1 and boxes.shape[-1] != 4):
         raise ValueError(f"boxes must have shape (k, 4) as (x1, y1, x2, y2), got {boxes.shape}")
@@ -514,7 +488,7 @@ def yolo_loss_terms(y_true, y_pred, anchors, num_classes, coord_scale=1.0, objec
     Returns a dict of scalar tensors ``coord, object, noobject, class``.
     """
     anchors = _check_anchors(anchors)
-    num_classes = _check_int("num_classes", num_classes, 0)
+    num_classes = check_int("num_classes", num_classes, 0)
     y_true = tf.convert_to_tensor(y_true, dtype="float32")
     y_pred = tf.convert_to_tensor(y_pred)
     # Static checks only: this runs inside Keras's compiled training step.
@@ -591,12 +565,10 @@ def small_yolo_model(input_shape=(128, 128, 3), num_anchors=5, num_classes=3, wi
 
     from cnn_utils.darknet import Reorg
 
-    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 3
-            and all(isinstance(v, (int, np.integer)) and v >= 1 for v in input_shape)):
-        raise ValueError(f"input_shape must be (height, width, channels) of positive integers, got {input_shape!r}")
-    _check_int("num_anchors", num_anchors, 1)
-    _check_int("num_classes", num_classes, 0)
-    _check_int("width", width, 1)
+    input_shape = check_shape("input_shape", input_shape, 3)
+    check_int("num_anchors", num_anchors, 1)
+    check_int("num_classes", num_classes, 0)
+    check_int("width", width, 1)
     if input_shape[0] % 16 or input_shape[1] % 16:
         raise ValueError(f"input_shape height and width must be multiples of 16, got {input_shape}")
     inputs = keras.Input(input_shape, name="image")
@@ -625,7 +597,7 @@ def average_precision(scores, matched, num_true):
         num_true: the number of ground-truth objects.
     Returns AP in [0, 1] (0 when there are no true objects).
     """
-    num_true = _check_int("num_true", num_true, 0)
+    num_true = check_int("num_true", num_true, 0)
     scores = np.asarray(scores, dtype="float64")
     matched = np.asarray(matched)
     if scores.ndim != 1 or matched.shape != scores.shape:
@@ -664,8 +636,8 @@ def mean_average_precision(detections, true_boxes, true_classes, num_classes, io
     if not len(detections) == len(true_boxes) == len(true_classes):
         raise ValueError("detections, true_boxes and true_classes must have one entry per image, got "
                          f"{len(detections)}, {len(true_boxes)}, {len(true_classes)}")
-    num_classes = _check_int("num_classes", num_classes, 1)
-    _check_fraction("iou_threshold", iou_threshold)
+    num_classes = check_int("num_classes", num_classes, 1)
+    check_real("iou_threshold", iou_threshold, 0, 1)
     for i, detection in enumerate(detections):
         if len(detection) != 3:
             raise ValueError(f"detections[{i}] must be (scores, boxes, classes), got {len(detection)} items")
