@@ -14,6 +14,8 @@ import numbers
 import keras
 from keras import layers
 
+from cnn_utils.validation import check_int, check_model, check_shape
+
 # Multiplications are counted for these layer types; every other layer
 # (pooling, batch norm, activations, additions) is taken as free.
 COUNTED_LAYERS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose", "Dense")
@@ -23,21 +25,6 @@ COUNTED_LAYERS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspo
 EFFICIENTNET_ALPHA = 1.2
 EFFICIENTNET_BETA = 1.1
 EFFICIENTNET_GAMMA = 1.15
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_shape(name, shape, rank):
-    if not isinstance(shape, (tuple, list)) or len(shape) != rank or not all(
-            _is_int(d) and d > 0 for d in shape):
-        raise ValueError(f"{name} must be a tuple of {rank} positive integers, got {shape!r}")
-
-
-def _check_positive_int(name, value):
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_tensor(name, x, rank=4):
@@ -65,8 +52,8 @@ def lenet5(input_shape=(32, 32, 1), classes=10):
     the paper's partial connections between C2 and C3 and its trainable
     pooling are left out, as the lecture does. 61,706 parameters for 10 classes.
     """
-    _check_shape("input_shape", input_shape, 3)
-    _check_positive_int("classes", classes)
+    check_shape("input_shape", input_shape, 3)
+    check_int("classes", classes, 1)
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(6, 5, activation="tanh", name="conv1"),        # 28x28x6
@@ -89,8 +76,8 @@ def alexnet(input_shape=(227, 227, 3), classes=1000):
     ReLU everywhere; no local response normalisation, no two-GPU split.
     62,378,344 parameters for 1,000 classes (the lecture's "about 60 M").
     """
-    _check_shape("input_shape", input_shape, 3)
-    _check_positive_int("classes", classes)
+    check_shape("input_shape", input_shape, 3)
+    check_int("classes", classes, 1)
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1"),               # 55x55x96
@@ -116,8 +103,8 @@ def vgg16(input_shape=(224, 224, 3), classes=1000):
     softmax. Layer names and the parameter count (138,357,544 for 1,000 classes)
     are those of ``keras.applications.VGG16(weights=None)``.
     """
-    _check_shape("input_shape", input_shape, 3)
-    _check_positive_int("classes", classes)
+    check_shape("input_shape", input_shape, 3)
+    check_int("classes", classes, 1)
     model = keras.Sequential([keras.Input(input_shape)], name="vgg16")
     for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], 1):
         for i in range(1, convs + 1):
@@ -151,7 +138,7 @@ def inception_module(x, filters_1x1=64, filters_3x3_reduce=96, filters_3x3=128,
     for arg, value in [("filters_1x1", filters_1x1), ("filters_3x3_reduce", filters_3x3_reduce),
                        ("filters_3x3", filters_3x3), ("filters_5x5_reduce", filters_5x5_reduce),
                        ("filters_5x5", filters_5x5), ("filters_pool_proj", filters_pool_proj)]:
-        _check_positive_int(arg, value)
+        check_int(arg, value, 1)
     _check_name(name)
     prefix = f"{name}_" if name else ""
 
@@ -176,8 +163,8 @@ def depthwise_separable_block(x, filters, strides=1, name=None):
     Returns a tensor (m, ceil(n_H / strides), ceil(n_W / strides), filters).
     """
     _check_tensor("x", x)
-    _check_positive_int("filters", filters)
-    if not _is_int(strides) or strides not in (1, 2):
+    check_int("filters", filters, 1)
+    if check_int("strides", strides, 1) not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
     _check_name(name)
     prefix = f"{name}_" if name else ""
@@ -202,9 +189,9 @@ def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None):
     Returns a tensor (m, ceil(n_H / strides), ceil(n_W / strides), filters).
     """
     _check_tensor("x", x)
-    _check_positive_int("filters", filters)
-    _check_positive_int("expansion", expansion)
-    if not _is_int(strides) or strides not in (1, 2):
+    check_int("filters", filters, 1)
+    check_int("expansion", expansion, 1)
+    if check_int("strides", strides, 1) not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
     _check_name(name)
     prefix = f"{name}_" if name else ""
@@ -256,7 +243,7 @@ def scaled_mobile_network(phi=0, base_resolution=64, base_width=32, base_depth=4
     """
     for arg, value in [("base_resolution", base_resolution), ("base_width", base_width),
                        ("base_depth", base_depth), ("classes", classes)]:
-        _check_positive_int(arg, value)
+        check_int(arg, value, 1)
     depth_mult, width_mult, resolution_mult = compound_scaling(phi, alpha, beta, gamma)
     resolution = round(base_resolution * resolution_mult)
     depth = max(1, round(base_depth * depth_mult))
@@ -332,8 +319,7 @@ def _leaf_layers(model):
 
 
 def _check_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    check_model("model", model)
     if not model.built or not model.inputs:
         raise ValueError("model must be built on a known input shape (start it with keras.Input)")
 

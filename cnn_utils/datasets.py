@@ -13,42 +13,24 @@ Shapes, as in the course: ``X`` is (m, 64, 64, 3) uint8 in [0, 255]; ``Y`` is (1
 ``classes`` is a 1-D array of class names.
 """
 import numbers
-import os
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from cnn_utils.config import DATA_DIR
+from cnn_utils.validation import check_int, check_path, check_seed
 
 H5_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
 
 
-def _check_path(name, value):
-    """``value`` as a ``Path``; TypeError naming ``name`` unless it is a str or os.PathLike."""
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
-    return Path(value)
-
-
-def _check_seed(seed):
-    """A seed is None or an integer in 0 .. 2**32 - 1."""
-    if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be None or an integer, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must lie in 0 .. 2**32 - 1, got {seed}")
-
-
 def _check_split_args(image_size, test_fraction, seed):
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
+    check_int("image_size", image_size, 1)
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
         raise TypeError(f"test_fraction must be a number in (0, 1), got {type(test_fraction).__name__}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    _check_seed(seed)
+    check_seed("seed", seed)
 
 
 def _read_h5(path, keys):
@@ -78,8 +60,8 @@ def load_course_h5(train_path, test_path):
     the test file holds ``test_set_x``, ``test_set_y`` and ``list_classes``.
     Returns ``(X_train, Y_train, X_test, Y_test, classes)`` with ``Y`` reshaped to (1, m).
     """
-    train_path = _check_path("train_path", train_path)
-    test_path = _check_path("test_path", test_path)
+    train_path = check_path("train_path", train_path)
+    test_path = check_path("test_path", test_path)
     train = _read_h5(train_path, ("train_set_x", "train_set_y"))
     test = _read_h5(test_path, ("test_set_x", "test_set_y", "list_classes"))
     for name, x, y in (("train", train["train_set_x"], train["train_set_y"]),
@@ -99,13 +81,13 @@ def load_course_h5(train_path, test_path):
 
 def load_happy_dataset(directory=DATA_DIR):
     """The course's happy-house set: ``train_happy.h5`` and ``test_happy.h5`` in ``directory``."""
-    directory = _check_path("directory", directory)
+    directory = check_path("directory", directory)
     return load_course_h5(directory / "train_happy.h5", directory / "test_happy.h5")
 
 
 def load_signs_dataset(directory=DATA_DIR):
     """The course's SIGNS set: ``train_signs.h5`` and ``test_signs.h5`` in ``directory``."""
-    directory = _check_path("directory", directory)
+    directory = check_path("directory", directory)
     return load_course_h5(directory / "train_signs.h5", directory / "test_signs.h5")
 
 
@@ -167,7 +149,7 @@ def binary_dataset(directory=DATA_DIR):
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
     """
-    directory = _check_path("directory", directory)
+    directory = check_path("directory", directory)
     if (directory / "train_happy.h5").is_file() and (directory / "test_happy.h5").is_file():
         return load_happy_dataset(directory), f"the course's happy-house files in {directory}"
     return load_faces_dataset(), "faces vs non-faces from scikit-image's lfw_subset (real photos)"
@@ -178,7 +160,7 @@ def multiclass_dataset(directory=DATA_DIR):
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
     """
-    directory = _check_path("directory", directory)
+    directory = check_path("directory", directory)
     if (directory / "train_signs.h5").is_file() and (directory / "test_signs.h5").is_file():
         return load_signs_dataset(directory), f"the course's SIGNS files in {directory}"
     return load_digits_dataset(), "handwritten digits 0-9 from scikit-learn (real scans)"
@@ -250,7 +232,7 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     unknown = [p for p in photos if p not in PHOTOS]
     if unknown or len(photos) < 2 or len(set(photos)) != len(photos):
         raise ValueError(f"photos must be at least 2 distinct names from {PHOTOS}, got {tuple(photos)!r}")
-    _check_seed(seed)
+    check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     sets = {"train": ([], []), "test": ([], [])}
     for label, name in enumerate(photos):

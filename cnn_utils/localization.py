@@ -20,6 +20,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from cnn_utils.validation import check_int, check_shape
+
 N_CLASSES = 3  # pedestrian, car, motorcycle (cnn_utils.scenes.OBJECT_CLASSES)
 
 
@@ -32,16 +34,8 @@ def _image_hw(image_size):
     return float(image_size[0]), float(image_size[1])
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_input_shape(input_shape, min_side):
-    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
-            or not all(isinstance(s, numbers.Integral) and s > 0 for s in input_shape)):
-        raise ValueError(f"input_shape must be (H, W, C) positive integers, got {input_shape!r}")
+    check_shape("input_shape", input_shape, 3)
     if input_shape[0] < min_side or input_shape[1] < min_side:
         raise ValueError(f"input_shape height and width must be at least {min_side}, got {tuple(input_shape[:2])}")
 
@@ -58,7 +52,7 @@ def encode_target(box, class_id, image_size, n_classes=N_CLASSES):
         p_c = 0 and the other entries are 0 (the loss ignores them).
     """
     height, width = _image_hw(image_size)
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_classes = check_int("n_classes", n_classes, 1)
     y = np.zeros(5 + n_classes, np.float32)
     if box is None:
         return y
@@ -155,7 +149,7 @@ def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16
             or not all(isinstance(n, numbers.Integral) and n > 0 for n in filters)):
         raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}")
     _check_input_shape(input_shape, 2 ** len(filters))
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_classes = check_int("n_classes", n_classes, 1)
     inputs = keras.Input(input_shape)
     x = layers.Rescaling(1 / 255)(inputs)
     for n in filters:
@@ -208,7 +202,7 @@ def fc_window_classifier(input_shape=(14, 14, 3), n_classes=4):
     -> softmax over n_classes (pedestrian, car, motorcycle, background).
     """
     _check_input_shape(input_shape, 6)  # the 5x5 conv and the 2x2 pool need at least 6 pixels
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_classes = check_int("n_classes", n_classes, 1)
     return keras.Sequential([
         keras.Input(input_shape),
         layers.Conv2D(16, 5, activation="relu", name="conv"),
@@ -265,9 +259,9 @@ def sliding_window_predict(model, image, window=14, stride=2, batch_size=256):
     """
     if not callable(model):
         raise TypeError(f"model must be a callable classifier (a keras.Model), got {type(model).__name__}")
-    window = _check_positive_int("window", window)
-    stride = _check_positive_int("stride", stride)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    window = check_int("window", window, 1)
+    stride = check_int("stride", stride, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[0] < window or image.shape[1] < window:
         raise ValueError(f"image must be (H, W, C) with H, W >= {window}, got shape {image.shape}")

@@ -27,6 +27,8 @@ Both return the same ``cache`` so either backward pass accepts either forward ca
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnn_utils.validation import check_int, check_shape
+
 POOL_MODES = ("max", "average")
 
 
@@ -40,31 +42,12 @@ def _as_4d(name, array):
     return array
 
 
-def _check_integer(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_shape(name, shape, length):
-    if not isinstance(shape, (tuple, list)) or len(shape) != length:
-        raise ValueError(f"{name} must be a tuple of {length} integers, got {shape!r}")
-    return tuple(_check_integer(f"{name}[{i}]", s, 1) for i, s in enumerate(shape))
-
-
 def _hparameter(hparameters, key, minimum):
     if not isinstance(hparameters, dict):
         raise TypeError(f"hparameters must be a dict, got {type(hparameters).__name__}")
     if key not in hparameters:
         raise ValueError(f"hparameters must contain {key!r}; it has {sorted(hparameters)}")
-    value = hparameters[key]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"hparameters[{key!r}] must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"hparameters[{key!r}] must be >= {minimum}, got {value}")
-    return int(value)
+    return check_int(f"hparameters[{key!r}]", hparameters[key], minimum)
 
 
 def _check_conv_inputs(A_prev, W, b, hparameters):
@@ -103,10 +86,10 @@ def conv_output_shape(A_shape, W_shape, stride, pad):
         A_shape: (m, n_H_prev, n_W_prev, n_C_prev); W_shape: (f, f, n_C_prev, n_C);
         stride: integer >= 1; pad: integer >= 0.
     """
-    m, n_H_prev, n_W_prev, _ = _check_shape("A_shape", A_shape, 4)
-    f, _, _, n_C = _check_shape("W_shape", W_shape, 4)
-    stride = _check_integer("stride", stride, 1)
-    pad = _check_integer("pad", pad, 0)
+    m, n_H_prev, n_W_prev, _ = check_shape("A_shape", A_shape, 4)
+    f, _, _, n_C = check_shape("W_shape", W_shape, 4)
+    stride = check_int("stride", stride, 1)
+    pad = check_int("pad", pad, 0)
     n_H = _output_size(n_H_prev, f, stride, pad, "A_prev height")
     n_W = _output_size(n_W_prev, f, stride, pad, "A_prev width")
     return m, n_H, n_W, n_C
@@ -187,7 +170,7 @@ def distribute_value(dz, shape):
     """Spread the scalar ``dz`` evenly over an array of ``shape`` (n_H, n_W)."""
     if np.ndim(dz) != 0:
         raise ValueError(f"dz must be a scalar, got shape {np.shape(dz)}")
-    n_H, n_W = _check_shape("shape", shape, 2)
+    n_H, n_W = check_shape("shape", shape, 2)
     return np.full((n_H, n_W), dz / (n_H * n_W))
 
 
@@ -441,7 +424,7 @@ def conv_transpose_output_size(n, f, stride, pad, output_padding):
     """Output length of a transposed convolution: (n - 1) * stride + f - 2 * pad + output_padding."""
     for name, value, minimum in (("n", n, 1), ("f", f, 1), ("stride", stride, 1), ("pad", pad, 0),
                                  ("output_padding", output_padding, 0)):
-        _check_integer(name, value, minimum)
+        check_int(name, value, minimum)
     return (n - 1) * stride + f - 2 * pad + output_padding
 
 

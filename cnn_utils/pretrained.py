@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from cnn_utils.config import ASSET_DIR, atomic_path
+from cnn_utils.validation import check_path
 
 REPAIR = "run `make assets` (or `python -m cnn_utils.pretrained`)"
 
@@ -53,13 +54,6 @@ class AssetError(RuntimeError):
     """A pretrained asset is missing or does not match its checksum."""
 
 
-def _check_path(path, name="path"):
-    """``path`` as a ``Path``; TypeError naming ``name`` unless it is a str or os.PathLike."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(path).__name__}")
-    return Path(path)
-
-
 def _check_package(package):
     """TypeError/ValueError unless ``package`` is a dict with str ``name``, ``version`` and ``sha256``."""
     if not isinstance(package, dict):
@@ -78,7 +72,7 @@ def _package_target(package):
 
 def sha256_of(path):
     """Hex SHA-256 of a file's bytes."""
-    path = _check_path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"path must name an existing file, got {str(path)!r}")
     digest = hashlib.sha256()
@@ -167,7 +161,7 @@ def fetch_npm_package(package=FACE_API):
 
 def checksum_path(path):
     """Path of the ``.sha256`` file that records the checksum of ``path``."""
-    path = _check_path(path)
+    path = check_path("path", path)
     return path.with_name(path.name + ".sha256")
 
 
@@ -185,7 +179,7 @@ def verified(path):
     Raises ``AssetError`` naming the repair command when the file or its checksum
     is missing, or when the bytes do not match (a corrupted or truncated file).
     """
-    path = _check_path(path)
+    path = check_path("path", path)
     record = checksum_path(path)
     if not path.is_file() or not record.is_file():
         raise AssetError(f"{path} is missing: {REPAIR}")
@@ -239,7 +233,7 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
     """
     import keras
 
-    path = _check_path(path)
+    path = check_path("path", path)
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
     hed = hed_model()
@@ -265,7 +259,7 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
 
 def prepare_vgg16_hed(path=VGG16_HED_PATH):
     """Make the VGG16 conv-base weights from HED; a no-op when present and valid. Returns the path."""
-    path = _check_path(path)
+    path = check_path("path", path)
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
     try:
@@ -296,7 +290,7 @@ def vgg16_base(input_shape=(None, None, 3), weights_path=VGG16_HED_PATH):
         if size is not None and (not isinstance(size, int) or size < 32):
             raise ValueError(f"input_shape must have H and W None or integers >= 32 (five 2x2 pools), "
                              f"got {input_shape!r}")
-    path = verified(_check_path(weights_path, "weights_path"))
+    path = verified(check_path("weights_path", weights_path))
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=input_shape)
     base.load_weights(path)
     return base

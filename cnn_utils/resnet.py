@@ -7,15 +7,11 @@ blocks with or without skip connections, for the degradation experiment.
 
 All tensors are channels-last: ``(m, n_H, n_W, n_C)``.
 """
-import numbers
-
 import keras
 from keras import layers
 from keras.initializers import glorot_uniform, random_uniform
 
-
-def _is_positive_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+from cnn_utils.validation import check_int, check_shape
 
 
 def _check_tensor(name, x):
@@ -26,19 +22,10 @@ def _check_tensor(name, x):
         raise ValueError(f"{name} must have a known number of channels n_C, got shape {tuple(x.shape)}")
 
 
-def _check_input_shape(input_shape):
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(
-            _is_positive_int(d) for d in input_shape):
-        raise ValueError(f"input_shape must be (n_H, n_W, n_C), three positive integers, got {input_shape!r}")
-
-
 def _check_block_args(X, f, filters, training, initializer):
     _check_tensor("X", X)
-    if not _is_positive_int(f):
-        raise ValueError(f"f must be a positive integer (the middle conv's window), got {f!r}")
-    if not isinstance(filters, (tuple, list)) or len(filters) != 3 or not all(
-            _is_positive_int(n) for n in filters):
-        raise ValueError(f"filters must be three positive integers [F1, F2, F3], got {filters!r}")
+    check_int("f", f, 1)
+    check_shape("filters", filters, 3)
     if training is not None and not isinstance(training, bool):
         raise TypeError(f"training must be True, False or None, got {training!r}")
     if not callable(initializer):
@@ -99,8 +86,7 @@ def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_un
     Returns a tensor (m, ceil(n_H / s), ceil(n_W / s), F3).
     """
     _check_block_args(X, f, filters, training, initializer)
-    if not _is_positive_int(s):
-        raise ValueError(f"s must be a positive integer stride, got {s!r}")
+    check_int("s", s, 1)
     F1, F2, F3 = filters
     X_shortcut = X
 
@@ -135,11 +121,10 @@ def ResNet50(input_shape=(64, 64, 3), classes=6):
 
     Inputs must be at least 48x48 so that stage 5 has a 2x2 map to pool.
     """
-    _check_input_shape(input_shape)
+    check_shape("input_shape", input_shape, 3)
     if min(input_shape[:2]) < 48:
         raise ValueError(f"input_shape must be (n_H, n_W, n_C) with n_H, n_W >= 48, got {input_shape!r}")
-    if not _is_positive_int(classes) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
+    check_int("classes", classes, 2)
     X_input = keras.Input(input_shape)
     X = layers.ZeroPadding2D((3, 3))(X_input)
 
@@ -175,10 +160,9 @@ def residual_network(input_shape, classes, blocks=8, filters=16, residual=True):
         input_shape: (n_H, n_W, n_C).
         classes: number of output classes.
     """
-    _check_input_shape(input_shape)
+    check_shape("input_shape", input_shape, 3)
     for arg, value in [("classes", classes), ("blocks", blocks), ("filters", filters)]:
-        if not _is_positive_int(value):
-            raise ValueError(f"{arg} must be a positive integer, got {value!r}")
+        check_int(arg, value, 1)
     if not isinstance(residual, bool):
         raise TypeError(f"residual must be True or False, got {residual!r}")
     def conv(x):

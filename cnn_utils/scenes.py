@@ -23,6 +23,7 @@ import numbers
 import numpy as np
 
 from . import config
+from .validation import check_int
 
 SEG_CLASSES = ["sky", "building", "road", "lane marking", "sidewalk", "vegetation",
                "pedestrian", "car", "motorcycle"]
@@ -134,13 +135,6 @@ def _check_seed(seed):
     if isinstance(seed, tuple) and seed and all(isinstance(s, numbers.Integral) and s >= 0 for s in seed):
         return
     raise TypeError(f"seed must be a non-negative integer or a tuple of them, got {seed!r}")
-
-
-def _check_int(name, value, low):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
 
 
 def _background(rng, size):
@@ -319,10 +313,10 @@ def make_scene(seed, size=128, max_objects=4, n_objects=None):
         classes: (n,) int32, indices into OBJECT_CLASSES.
     """
     _check_seed(seed)
-    _check_int("size", size, 32)
-    _check_int("max_objects", max_objects, 0)
+    check_int("size", size, 32)
+    check_int("max_objects", max_objects, 0)
     if n_objects is not None:
-        _check_int("n_objects", n_objects, 0)
+        check_int("n_objects", n_objects, 0)
     rng = np.random.default_rng(seed)
     count = int(rng.integers(0, max_objects + 1)) if n_objects is None else n_objects
     return _render(rng, size, count)
@@ -334,8 +328,8 @@ def make_scenes(n, seed=0, size=128, max_objects=4, n_objects=None):
     Returns a dict with images (n, size, size, 3) uint8, masks (n, size, size) uint8,
     boxes (a list of n float32 arrays (k_i, 4)) and classes (a list of n int32 arrays (k_i,)).
     """
-    _check_int("n", n, 1)
-    _check_int("seed", seed, 0)
+    check_int("n", n, 1)
+    check_int("seed", seed, 0)
     scenes = [make_scene((seed, i), size, max_objects, n_objects) for i in range(n)]
     return dict(images=np.stack([s["image"] for s in scenes]),
                 masks=np.stack([s["mask"] for s in scenes]),
@@ -345,12 +339,12 @@ def make_scenes(n, seed=0, size=128, max_objects=4, n_objects=None):
 
 def load_scenes(n, seed=0, size=128, max_objects=4, n_objects=None):
     """Like :func:`make_scenes`, but cached as an ``.npz`` file under ``config.CACHE_DIR``."""
-    _check_int("n", n, 1)
-    _check_int("seed", seed, 0)
-    _check_int("size", size, 32)
-    _check_int("max_objects", max_objects, 0)
+    check_int("n", n, 1)
+    check_int("seed", seed, 0)
+    check_int("size", size, 32)
+    check_int("max_objects", max_objects, 0)
     if n_objects is not None:
-        _check_int("n_objects", n_objects, 0)
+        check_int("n_objects", n_objects, 0)
     objects = "" if n_objects is None else f"_obj{n_objects}"
     path = config.CACHE_DIR / f"scenes_v{VERSION}_n{n}_seed{seed}_size{size}_max{max_objects}{objects}.npz"
     if not path.exists():

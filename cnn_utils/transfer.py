@@ -19,10 +19,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-
-def _check_model(model, name):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+from cnn_utils.validation import check_model
 
 
 def _check_sizes(shape, name, axes, allow_none=False):
@@ -200,7 +197,7 @@ def transfer_model(image_shape, data_augmentation, base, num_classes=2, dropout=
     image_shape = _check_sizes(image_shape, "image_shape", ("H", "W"))
     if not callable(data_augmentation):
         raise TypeError(f"data_augmentation must be a Keras layer or model, got {type(data_augmentation).__name__}")
-    _check_model(base, "base")
+    check_model("base", base)
     _check_classes(num_classes, dropout)
     base.trainable = False
     inputs = keras.Input(shape=tuple(image_shape) + (3,))
@@ -212,14 +209,14 @@ def transfer_model(image_shape, data_augmentation, base, num_classes=2, dropout=
 
 def truncate_base(base, last_layer, name="vgg16"):
     """The part of ``base`` from its input up to ``last_layer`` (e.g. ``"block4_pool"``), same weights."""
-    _check_model(base, "base")
+    check_model("base", base)
     _check_layer_name(base, last_layer, "last_layer")
     return keras.Model(base.input, base.get_layer(last_layer).output, name=name)
 
 
 def freeze_base(model, base_name="vgg16"):
     """Freeze every layer of the base inside ``model``; returns the base."""
-    _check_model(model, "model")
+    check_model("model", model)
     _check_layer_name(model, base_name, "base_name", "model")
     base = model.get_layer(base_name)
     base.trainable = False
@@ -233,7 +230,7 @@ def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
     again (with a small learning rate) for the change to take effect.
     Returns the names of the trainable layers of the base.
     """
-    _check_model(model, "model")
+    check_model("model", model)
     _check_layer_name(model, base_name, "base_name", "model")
     base = model.get_layer(base_name)
     names = _check_layer_name(base, first_trainable, "first_trainable", base_name)
@@ -246,7 +243,7 @@ def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
 
 def precompute_features(base, images, batch_size=32, verbose=0):
     """Run the frozen base once: (m, H, W, 3) RGB in [0, 255] -> (m, h, w, C) activations."""
-    _check_model(base, "base")
+    check_model("base", base)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     images = np.asarray(images)
@@ -301,7 +298,7 @@ def base_activations(base, image, layer_names):
         layer_names: names of layers of ``base``, e.g. ``["block1_conv2", "block3_conv3"]``.
     Returns a dict name -> (h, w, C) array.
     """
-    _check_model(base, "base")
+    check_model("base", base)
     if isinstance(layer_names, str) or not all(isinstance(name, str) for name in layer_names):
         raise TypeError(f"layer_names must be a list of layer names, got {layer_names!r}")
     for name in layer_names:

@@ -16,11 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+from cnn_utils.validation import check_int
 
 
 def _check_feature_map(name, tensor):
@@ -45,7 +41,7 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
         path concatenates.
     """
     _check_feature_map("inputs", inputs)
-    n_filters = _check_positive_int("n_filters", n_filters)
+    n_filters = check_int("n_filters", n_filters, 1)
     if not 0 <= dropout_prob < 1:
         raise ValueError(f"dropout_prob must lie in [0, 1), got {dropout_prob}")
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(inputs)
@@ -73,7 +69,7 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
         if None not in (height, width) and skip[1:3] != (2 * height, 2 * width):
             raise ValueError(f"contractive_input must be twice as high and wide as expansive_input "
                              f"({2 * height}, {2 * width}), got {skip[1:3]}")
-    n_filters = _check_positive_int("n_filters", n_filters)
+    n_filters = check_int("n_filters", n_filters, 1)
     up = layers.Conv2DTranspose(n_filters, 3, strides=2, padding="same")(expansive_input)
     merge = up if contractive_input is None else layers.Concatenate(axis=3)([up, contractive_input])
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(merge)
@@ -99,8 +95,8 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23, skip_connect
         raise ValueError(f"input_size must be (H, W, C) integers, got {input_size!r}")
     if input_size[0] % 16 or input_size[1] % 16:
         raise ValueError(f"input_size height and width must be divisible by 16, got {input_size[:2]}")
-    n_filters = _check_positive_int("n_filters", n_filters)
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_filters = check_int("n_filters", n_filters, 1)
+    n_classes = check_int("n_classes", n_classes, 1)
     inputs = keras.Input(input_size)
     cblock1 = conv_block(inputs, n_filters)
     cblock2 = conv_block(cblock1[0], n_filters * 2)
@@ -124,7 +120,7 @@ def predict_masks(model, images, batch_size=32):
     images = np.asarray(images)
     if images.ndim != 4:
         raise ValueError(f"images must have shape (m, H, W, C), got {images.shape}")
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size, 1)
     scores = model.predict(images, batch_size=batch_size, verbose=0)
     return np.argmax(scores, axis=-1).astype(np.uint8)
 
@@ -139,7 +135,7 @@ def segmentation_metrics(y_true, y_pred, n_classes):
         dict with "pixel_accuracy" (float), "iou" ((n_classes,) float64, NaN for a class that
         is neither in y_true nor in y_pred) and "mean_iou" (mean over the other classes).
     """
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_classes = check_int("n_classes", n_classes, 1)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}")

@@ -271,24 +271,24 @@ def _ok():
     return _conv_inputs((2, 5, 5, 3), 3, 4)
 
 
-@pytest.mark.parametrize("make_args, match", [
-    (lambda A, W, b: (A[0], W, b, {"stride": 1, "pad": 0}), "A_prev must be a 4-D array"),
-    (lambda A, W, b: (A, W[..., 0], b, {"stride": 1, "pad": 0}), "W must be a 4-D array"),
-    (lambda A, W, b: (A[..., :2], W, b, {"stride": 1, "pad": 0}), "A_prev has 2 channels"),
-    (lambda A, W, b: (A, W, b.reshape(4), {"stride": 1, "pad": 0}), r"b must have shape \(1, 1, 1, 4\)"),
-    (lambda A, W, b: (A, W[:2], b, {"stride": 1, "pad": 0}), "square filters"),
-    (lambda A, W, b: (A, W, b, {"stride": 0, "pad": 0}), r"hparameters\['stride'\] must be >= 1"),
-    (lambda A, W, b: (A, W, b, {"stride": 1.5, "pad": 0}), r"hparameters\['stride'\] must be an integer"),
-    (lambda A, W, b: (A, W, b, {"stride": 1, "pad": -1}), r"hparameters\['pad'\] must be >= 0"),
-    (lambda A, W, b: (A, W, b, {"stride": 1}), "hparameters must contain 'pad'"),
-    (lambda A, W, b: (A[:, :2, :2], W, b, {"stride": 1, "pad": 0}), "larger than the padded input"),
+@pytest.mark.parametrize("make_args, error, match", [
+    (lambda A, W, b: (A[0], W, b, {"stride": 1, "pad": 0}), ValueError, "A_prev must be a 4-D array"),
+    (lambda A, W, b: (A, W[..., 0], b, {"stride": 1, "pad": 0}), ValueError, "W must be a 4-D array"),
+    (lambda A, W, b: (A[..., :2], W, b, {"stride": 1, "pad": 0}), ValueError, "A_prev has 2 channels"),
+    (lambda A, W, b: (A, W, b.reshape(4), {"stride": 1, "pad": 0}), ValueError, r"b must have shape \(1, 1, 1, 4\)"),
+    (lambda A, W, b: (A, W[:2], b, {"stride": 1, "pad": 0}), ValueError, "square filters"),
+    (lambda A, W, b: (A, W, b, {"stride": 0, "pad": 0}), ValueError, r"hparameters\['stride'\] must be an integer >= 1"),
+    (lambda A, W, b: (A, W, b, {"stride": 1.5, "pad": 0}), TypeError, r"hparameters\['stride'\] must be an integer >= 1"),
+    (lambda A, W, b: (A, W, b, {"stride": 1, "pad": -1}), ValueError, r"hparameters\['pad'\] must be an integer >= 0"),
+    (lambda A, W, b: (A, W, b, {"stride": 1}), ValueError, "hparameters must contain 'pad'"),
+    (lambda A, W, b: (A[:, :2, :2], W, b, {"stride": 1, "pad": 0}), ValueError, "larger than the padded input"),
 ])
 @pytest.mark.parametrize("forward", [nc.conv_forward, nc.conv_forward_loops, nc.conv_transpose_forward])
-def test_conv_bad_input(forward, make_args, match):
+def test_conv_bad_input(forward, make_args, error, match):
     args = make_args(*_ok())
     if forward is nc.conv_transpose_forward and match == "larger than the padded input":
         return  # a transposed convolution has no window over its input
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         forward(*args)
 
 
@@ -317,7 +317,7 @@ def test_pool_bad_input(forward):
         forward(A, {"f": 2, "stride": 2}, mode="min")
     with pytest.raises(ValueError, match="A_prev must be a 4-D array"):
         forward(A[0], {"f": 2, "stride": 2})
-    with pytest.raises(ValueError, match=r"hparameters\['stride'\] must be >= 1"):
+    with pytest.raises(ValueError, match=r"hparameters\['stride'\] must be an integer >= 1"):
         forward(A, {"f": 2, "stride": 0})
     with pytest.raises(ValueError, match="larger than the padded input"):
         forward(A, {"f": 5, "stride": 1})
