@@ -183,15 +183,24 @@ def convert_to_one_hot(Y, C):
     return np.eye(C)[Y].T
 
 
+# Photos that ship inside installed packages: skimage.data, scikit-learn's sample images
+# (china, flower) and matplotlib's sample data (grace_hopper).
+SHIPPED_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
+                  "retina", "motorcycle", "colorwheel", "camera", "coins", "brick", "grass", "gravel",
+                  "text", "page", "moon", "clock", "china", "flower", "grace_hopper")
+# The colour photos of the patch task (load_photo_patches).
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "grace_hopper", "motorcycle")
 
 
 def load_photo(name):
-    """One of ``PHOTOS`` as an (H, W, 3) uint8 RGB array, from the package that ships it."""
+    """One of ``SHIPPED_PHOTOS`` as an (H, W, 3) uint8 RGB array, from the package that ships it.
+
+    Grey photos are repeated over the three channels.
+    """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str, one of {PHOTOS}, got {type(name).__name__}")
-    if name not in PHOTOS:
-        raise ValueError(f"name must be one of {PHOTOS}, got {name!r}")
+        raise TypeError(f"name must be a str, one of {SHIPPED_PHOTOS}, got {type(name).__name__}")
+    if name not in SHIPPED_PHOTOS:
+        raise ValueError(f"name must be one of {SHIPPED_PHOTOS}, got {name!r}")
     if name in ("china", "flower"):
         from sklearn.datasets import load_sample_image
 
@@ -204,9 +213,10 @@ def load_photo(name):
             return np.asarray(Image.open(f).convert("RGB"))
     from skimage import data
 
-    if name == "motorcycle":
-        return data.stereo_motorcycle()[0]
-    return getattr(data, name)()
+    image = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    return np.asarray(image[..., :3], dtype=np.uint8)
 
 
 def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed=0):

@@ -10,25 +10,14 @@
 """
 import numbers
 
-import matplotlib.cbook
 import numpy as np
 import keras
-import skimage.color
-import skimage.data
 import tensorflow as tf
 from PIL import Image
-from sklearn.datasets import load_sample_image
 from tqdm import tqdm
 
+from cnn_utils.datasets import SHIPPED_PHOTOS, load_photo
 from cnn_utils.validation import check_int, check_model, check_real
-
-
-# Photos in skimage.data, scikit-learn's sample images and matplotlib's sample data.
-SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
-                  "retina", "stereo_motorcycle", "colorwheel", "camera", "coins", "brick", "grass", "gravel",
-                  "text", "page", "moon", "clock")
-SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
-MATPLOTLIB_PHOTOS = ("grace_hopper.jpg",)
 
 
 def _check_layer(model, layer_name):
@@ -43,41 +32,24 @@ def _check_rgb_uint8(image, name):
                          f"of shape {shape} and dtype {getattr(image, 'dtype', None)}")
 
 
-def _rgb_uint8(image):
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = skimage.color.gray2rgb(image)
-    return image[..., :3].astype(np.uint8)
-
-
 def image_pool(max_side=320, names=None):
     """Photos that ship with installed packages, as a list of (name, image) pairs.
 
     Arguments:
         max_side: each image is resized so that its longer side is ``max_side`` pixels.
-        names: optional subset of the names (default: all of SKIMAGE_PHOTOS,
-            SKLEARN_PHOTOS and MATPLOTLIB_PHOTOS).
+        names: optional subset of ``cnn_utils.datasets.SHIPPED_PHOTOS`` (default: all of them).
     Each image is an (H, W, 3) uint8 RGB array; grey photos are repeated over three channels.
     """
     check_int("max_side", max_side, 32)
     if isinstance(names, str):
-        raise TypeError(f"names must be a list of photo names, not one string, got {names!r}")
-    everything = SKIMAGE_PHOTOS + SKLEARN_PHOTOS + MATPLOTLIB_PHOTOS
-    names = everything if names is None else tuple(names)
-    unknown = [n for n in names if n not in everything]
+        raise TypeError(f"names must be a list of photo names, not a single string {names!r}")
+    names = SHIPPED_PHOTOS if names is None else tuple(names)
+    unknown = [n for n in names if n not in SHIPPED_PHOTOS]
     if unknown:
-        raise ValueError(f"names: {unknown} are not in the pool {list(everything)}")
+        raise ValueError(f"names: {unknown} are not in the pool {list(SHIPPED_PHOTOS)}")
     pool = []
     for name in names:
-        if name in SKIMAGE_PHOTOS:
-            image = getattr(skimage.data, name)()
-            image = image[0] if isinstance(image, tuple) else image  # stereo pair: left view
-        elif name in SKLEARN_PHOTOS:
-            image = load_sample_image(name)
-        else:
-            with matplotlib.cbook.get_sample_data(name) as f:
-                image = np.asarray(Image.open(f).convert("RGB"))
-        image = Image.fromarray(_rgb_uint8(image))
+        image = Image.fromarray(load_photo(name))
         image.thumbnail((max_side, max_side), Image.LANCZOS)
         pool.append((name, np.asarray(image)))
     return pool

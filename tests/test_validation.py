@@ -267,7 +267,7 @@ CASES += [
     ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.zeros((2, 3), int), 3), ValueError, "Y must"),
     ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([0, 1]), 2.0), TypeError, "C must"),
     ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([0]), 0), ValueError, "C must"),
-    ("load_photo", lambda: datasets.load_photo("camera"), ValueError, "name"),
+    ("load_photo", lambda: datasets.load_photo("mona_lisa"), ValueError, "name"),
     ("load_photo", lambda: datasets.load_photo(0), TypeError, "name"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(patch_size=4), ValueError, "patch_size"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(n_test=0), ValueError, "n_test"),
