@@ -262,3 +262,44 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     (x_train, y_train), (x_test, y_test) = (
         (np.stack(xs), np.array(ys).reshape(1, -1)) for xs, ys in sets.values())
     return x_train, y_train, x_test, y_test, np.array(photos)
+
+
+def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2, seed=42):
+    """Images in one sub-folder per class (the course's alpaca layout), read with Keras.
+
+    ``directory/<class name>/*.jpg`` is split by ``keras.utils.image_dataset_from_directory``
+    (``validation_split=validation_fraction``, same ``seed`` for both subsets, as in the course).
+    Returns the course tuple ``(X_train, Y_train, X_test, Y_test, classes)`` with X
+    (m, *image_size, 3) uint8 and Y (1, m) int labels in the order of ``classes``.
+    """
+    import keras
+
+    directory = check_path("directory", directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"directory: {directory} is not a folder of class sub-folders")
+    check_seed("seed", seed)
+    if not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+    splits = []
+    for subset in ("training", "validation"):
+        ds = keras.utils.image_dataset_from_directory(
+            directory, image_size=tuple(image_size), batch_size=None, shuffle=True, seed=seed,
+            validation_split=validation_fraction, subset=subset, verbose=False)
+        classes = np.array(ds.class_names)
+        x, y = zip(*[(image.numpy(), label.numpy()) for image, label in ds])
+        splits += [np.clip(np.round(np.stack(x)), 0, 255).astype(np.uint8), np.array(y).reshape(1, -1)]
+    return (*splits, classes)
+
+
+def transfer_dataset(patch_size=96, n_train=16, n_test=10, directory=DATA_DIR):
+    """The course's alpaca folder when ``directory/alpaca`` exists, else patches of shipped photos.
+
+    Returns ``(data, source)`` where ``data`` is the course tuple (images resized to
+    ``patch_size`` x ``patch_size``) and ``source`` says which data set it is.
+    """
+    folder = check_path("directory", directory) / "alpaca"
+    if folder.is_dir():
+        data = load_image_folder(folder, image_size=(patch_size, patch_size))
+        return data, f"the course's alpaca folder in {folder}"
+    data = load_photo_patches(patch_size, n_train=n_train, n_test=n_test)
+    return data, "patches of photos that ship with scikit-image, scikit-learn and matplotlib"

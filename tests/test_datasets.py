@@ -141,3 +141,44 @@ def test_convert_to_one_hot_accepts_both_label_layouts():
                                   expected)
     with pytest.raises(ValueError, match=r"Y must have shape \(1, m\) or \(m,\), got \(2, 1\)"):
         datasets.convert_to_one_hot(np.array([[2], [0]]), 3)
+
+
+def _write_image_folder(root, counts):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, (n, colour) in counts.items():
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            pixels = np.clip(rng.normal(colour, 10, size=(20, 30, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.jpg")
+
+
+def test_load_image_folder_reads_the_alpaca_layout(tmp_path):
+    _write_image_folder(tmp_path / "alpaca", {"alpaca": (10, 200), "not alpaca": (10, 40)})
+    x_train, y_train, x_test, y_test, classes = datasets.load_image_folder(
+        tmp_path / "alpaca", image_size=(16, 16), validation_fraction=0.2)
+    assert list(classes) == ["alpaca", "not alpaca"]
+    assert x_train.shape == (16, 16, 16, 3) and x_test.shape == (4, 16, 16, 3)
+    assert x_train.dtype == np.uint8 and y_train.shape == (1, 16) and y_test.shape == (1, 4)
+    # Each label matches its images' colour: bright for alpaca (0), dark for not alpaca (1).
+    for x, y in ((x_train, y_train), (x_test, y_test)):
+        assert np.all((x.reshape(len(x), -1).mean(axis=1) > 120) == (y.ravel() == 0))
+
+
+def test_transfer_dataset_prefers_the_alpaca_folder(tmp_path):
+    (data, source) = datasets.transfer_dataset(patch_size=32, n_train=2, n_test=1, directory=tmp_path)
+    assert "patches" in source and data[0].shape[1:] == (32, 32, 3)
+    _write_image_folder(tmp_path / "alpaca", {"alpaca": (5, 200), "not alpaca": (5, 40)})
+    (data, source) = datasets.transfer_dataset(patch_size=32, directory=tmp_path)
+    assert "alpaca" in source and list(data[4]) == ["alpaca", "not alpaca"]
+    assert data[0].shape[1:] == (32, 32, 3) and len(data[0]) + len(data[2]) == 10
+
+
+def test_load_image_folder_rejects_bad_input(tmp_path):
+    with pytest.raises(FileNotFoundError, match="directory"):
+        datasets.load_image_folder(tmp_path / "missing")
+    with pytest.raises(TypeError, match="directory"):
+        datasets.load_image_folder(3)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        datasets.load_image_folder(tmp_path, validation_fraction=1.5)

@@ -269,6 +269,8 @@ CASES += [
     ("convert_to_one_hot", lambda: datasets.convert_to_one_hot(np.array([0]), 0), ValueError, "C must"),
     ("load_photo", lambda: datasets.load_photo("mona_lisa"), ValueError, "name"),
     ("load_photo", lambda: datasets.load_photo(0), TypeError, "name"),
+    ("load_image_folder", lambda: datasets.load_image_folder(3), TypeError, "directory"),
+    ("transfer_dataset", lambda: datasets.transfer_dataset(directory=3), TypeError, "directory"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(patch_size=4), ValueError, "patch_size"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(n_test=0), ValueError, "n_test"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(photos="astronaut"), TypeError, "photos"),
