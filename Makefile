@@ -33,18 +33,18 @@ run: assets
 	@mkdir -p build/executed build/html
 	@for nb in $(NOTEBOOKS); do \
 		start=$$(date +%s); \
-		$(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --ExecutePreprocessor.timeout=-1 \
+		env -u CNN_FAST $(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --ExecutePreprocessor.timeout=-1 \
 			--output-dir build/executed "$$nb" || exit 1; \
 		$(JUPYTER) nbconvert --log-level=WARN --to html --output-dir build/html "build/executed/$$(basename $$nb)" || exit 1; \
 		echo "$$(basename $$nb): $$(( $$(date +%s) - start )) s"; \
 	done
 
-# Re-execute notebooks in place in full mode, so the committed copies carry fresh outputs.
+# Re-execute notebooks in place in full mode (CNN_FAST is unset), so the committed copies carry fresh outputs.
 #   make refresh NB=notebooks/W1-1_convolution_step_by_step.ipynb
 refresh: assets
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 		start=$$(date +%s); \
-		$(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
+		env -u CNN_FAST $(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
 		echo "$$(basename $$nb): $$(( $$(date +%s) - start )) s"; \
 	done
 

@@ -7,7 +7,6 @@ learner gets.
 """
 import contextlib
 import os
-import random
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +49,7 @@ def set_seed(seed=0):
     import tensorflow as tf
 
     tf.config.list_logical_devices()
-    random.seed(seed)
-    np.random.seed(seed)
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow
 
 
 @contextlib.contextmanager

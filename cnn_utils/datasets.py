@@ -21,7 +21,6 @@ import numpy as np
 from cnn_utils.config import DATA_DIR
 from cnn_utils.validation import check_int, check_path, check_seed
 
-H5_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
 
 
 def _check_split_args(image_size, test_fraction, seed):

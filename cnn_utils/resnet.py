@@ -119,11 +119,11 @@ def ResNet50(input_shape=(64, 64, 3), classes=6):
     -> stage 5: conv block [512, 512, 2048] s=2, 2 identity blocks
     -> AVG-POOL 2x2 -> FLATTEN -> softmax ``classes``.
 
-    Inputs must be at least 48x48 so that stage 5 has a 2x2 map to pool.
+    Inputs must be at least 37x37 so that stage 5 has a 2x2 map to pool.
     """
     check_shape("input_shape", input_shape, 3)
-    if min(input_shape[:2]) < 48:
-        raise ValueError(f"input_shape must be (n_H, n_W, n_C) with n_H, n_W >= 48, got {input_shape!r}")
+    if min(input_shape[:2]) < 37:
+        raise ValueError(f"input_shape must be (n_H, n_W, n_C) with n_H, n_W >= 37, got {input_shape!r}")
     check_int("classes", classes, 2)
     X_input = keras.Input(input_shape)
     X = layers.ZeroPadding2D((3, 3))(X_input)

@@ -143,8 +143,9 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
             if len(chosen) == k:
                 break
         for c in chosen:
-            c["image"] = images[c.pop("index")][0]
-            c["patch"] = crop_patch(dict(images)[c["image"]], c["center"], size, patch_size)
+            name, image = images[c.pop("index")]
+            c["image"] = name
+            c["patch"] = crop_patch(image, c["center"], size, patch_size)
         result[unit] = chosen
     return result
 

@@ -136,6 +136,8 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
     for i, ((y1, x1, y2, x2), c) in enumerate(zip(boxes, classes)):
         top, left = max(0, round(y1)), max(0, round(x1))
         bottom, right = min(image.height - 1, round(y2)), min(image.width - 1, round(x2))
+        if right < left or bottom < top:  # the box lies entirely outside the image
+            continue
         label = class_names[c] if scores is None else f"{class_names[c]} {float(np.asarray(scores).reshape(-1)[i]):.2f}"
         draw.rectangle([left, top, right, bottom], outline=colors[c], width=width)
         tx1, ty1, tx2, ty2 = draw.textbbox((0, 0), label, font=font)

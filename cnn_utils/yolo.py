@@ -411,8 +411,9 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
         raise TypeError(f"classes must be integers, got dtype {classes.dtype}")
     if len(classes) != len(boxes):
         raise ValueError(f"classes must have one entry per box ({len(boxes)}), got {len(classes)}")
-    if len(classes) and (classes.min() < 0 or classes.max() >= num_classes):
-        raise ValueError(f"classes must be in [0, {num_classes}), got {classes}")
+    n_labels = max(num_classes, 1)  # num_classes=0: an objectness-only detector, every class is 0
+    if len(classes) and (classes.min() < 0 or classes.max() >= n_labels):
+        raise ValueError(f"classes must be in [0, {n_labels}), got {classes}")
     grid_h, grid_w = grid_shape
     cell_h, cell_w = image_shape[0] / grid_h, image_shape[1] / grid_w
     y = np.zeros((grid_h, grid_w, len(anchors), 5 + num_classes), dtype="float32")
@@ -421,13 +422,16 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
     size_wh = np.stack([(boxes[:, 2] - boxes[:, 0]) / cell_w, (boxes[:, 3] - boxes[:, 1]) / cell_h], axis=1)
     if np.any(size_wh <= 0):
         raise ValueError("boxes must have x2 > x1 and y2 > y1")
+    if np.any((centre_x < 0) | (centre_x >= grid_w) | (centre_y < 0) | (centre_y >= grid_h)):
+        raise ValueError(f"boxes must have their centres inside the image {tuple(image_shape)}")
     best_anchor = np.argmax(iou_wh(size_wh, anchors), axis=1)
     for cx, cy, (w, h), a, c in zip(centre_x, centre_y, size_wh, best_anchor, classes):
-        col, row = min(int(cx), grid_w - 1), min(int(cy), grid_h - 1)
+        col, row = int(cx), int(cy)
         if y[row, col, a, 4] == 1:
             continue
         y[row, col, a, :5] = (cx - col, cy - row, w, h, 1.0)
-        y[row, col, a, 5 + c] = 1.0
+        if num_classes:
+            y[row, col, a, 5 + c] = 1.0
     return y
 
 

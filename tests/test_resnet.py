@@ -119,3 +119,9 @@ def test_residual_network_plain_and_residual_differ_only_by_skips():
     assert residual.output.shape[1:] == (10,)
     with pytest.raises(TypeError, match="residual"):
         resnet.residual_network((16, 16, 3), 10, residual="yes")
+
+
+def test_resnet50_smallest_input_is_37():
+    assert resnet.ResNet50((37, 37, 3), 6).output.shape[1:] == (6,)
+    with pytest.raises(ValueError, match=">= 37"):
+        resnet.ResNet50((36, 36, 3), 6)

@@ -33,3 +33,11 @@ def test_confusion_matrix_counts():
     fig = viz.plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
     texts = [t.get_text() for t in fig.get_axes()[0].texts]
     assert texts == ["1", "0", "0", "0", "1", "1", "0", "0", "1"]
+
+
+def test_draw_boxes_skips_boxes_outside_the_image():
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    inside = np.asarray(viz.draw_boxes(image, [[4, 4, 20, 20]], [0], ["car"]))
+    both = np.asarray(viz.draw_boxes(image, [[4, 4, 20, 20], [40, 40, 60, 60]], [0, 0], ["car"]))
+    assert inside.any()
+    np.testing.assert_array_equal(inside, both)

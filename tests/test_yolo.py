@@ -374,3 +374,12 @@ def test_yolo_eval_takes_numpy_outputs_of_one_image_only():
 def test_nms_of_no_boxes_is_empty():
     s, b, c = yolo.yolo_non_max_suppression(np.zeros(0, "float32"), np.zeros((0, 4), "float32"), np.zeros(0, "int64"))
     assert s.shape == (0,) and b.shape == (0, 4) and c.shape == (0,)
+
+
+def test_encode_targets_objectness_only_and_centres_outside():
+    anchors = np.array([[1.0, 1.0], [2.0, 2.0]])
+    y = yolo.encode_targets([[10, 10, 30, 30]], [0], anchors, (64, 64), (4, 4), 0)
+    assert y.shape == (4, 4, 2, 5)
+    assert y[1, 1, 0, 4] == 1 and y.sum() == pytest.approx(0.25 + 0.25 + 1.25 + 1.25 + 1)
+    with pytest.raises(ValueError, match="centres inside the image"):
+        yolo.encode_targets([[-60, 10, -10, 30]], [0], anchors, (64, 64), (4, 4), 1)
