@@ -9,12 +9,11 @@ model has for one input image.
 All tensors are channels-last: ``(batch, height, width, channels)``.
 """
 import math
-import numbers
 
 import keras
 from keras import layers
 
-from cnn_utils.validation import check_int, check_model, check_shape
+from cnn_utils.validation import check_int, check_model, check_real, check_shape
 
 # Multiplications are counted for these layer types; every other layer
 # (pooling, batch norm, activations, additions) is taken as free.
@@ -223,8 +222,7 @@ def compound_scaling(phi, alpha=EFFICIENTNET_ALPHA, beta=EFFICIENTNET_BETA, gamm
     multiplies it by about alpha * beta**2 * gamma**2 (1.92 with the defaults).
     """
     for arg, value, low in [("phi", phi, 0), ("alpha", alpha, 1), ("beta", beta, 1), ("gamma", gamma, 1)]:
-        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                or not math.isfinite(value) or value < low):
+        if check_real(arg, value, low) == math.inf:
             raise ValueError(f"{arg} must be a finite number >= {low}, got {value!r}")
     return alpha ** phi, beta ** phi, gamma ** phi
 

@@ -15,6 +15,8 @@ import math
 import keras
 from keras import layers
 
+from cnn_utils.validation import check_int, check_shape
+
 
 def happyModel():
     """The course's binary classifier for 64x64x3 images, built with ``keras.Sequential``.
@@ -50,12 +52,8 @@ def convolutional_model(input_shape, classes=6):
     Returns a ``keras.Model`` mapping (m, n_H, n_W, n_C) to class probabilities (m, classes).
     For (64, 64, 3) and 6 classes it has 1,310 parameters (392 + 528 + 390).
     """
-    input_shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
-    if (not isinstance(input_shape, tuple) or len(input_shape) != 3
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
-        raise ValueError(f"input_shape must be (n_H, n_W, n_C) of positive ints, got {input_shape!r}")
-    if not isinstance(classes, int) or isinstance(classes, bool) or classes < 2:
-        raise ValueError(f"classes must be an integer >= 2, got {classes!r}")
+    input_shape = check_shape("input_shape", input_shape, 3)
+    classes = check_int("classes", classes, 2)
 
     input_img = keras.Input(shape=input_shape)
     Z1 = layers.Conv2D(8, (4, 4), strides=(1, 1), padding="same")(input_img)

@@ -231,11 +231,9 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     """
     from PIL import Image
 
-    if not isinstance(patch_size, int) or patch_size < 8:
-        raise ValueError(f"patch_size must be an integer >= 8, got {patch_size!r}")
-    for arg, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive integer, got {value!r}")
+    patch_size = check_int("patch_size", patch_size, 8)
+    n_train = check_int("n_train", n_train, 1)
+    n_test = check_int("n_test", n_test, 1)
     if not isinstance(photos, (list, tuple, np.ndarray)):
         raise TypeError(f"photos must be a list or tuple of names from {PHOTOS}, got {type(photos).__name__}")
     unknown = [p for p in photos if p not in PHOTOS]

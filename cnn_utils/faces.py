@@ -67,8 +67,10 @@ def load_tfjs_weights(model_name, model_dir=None):
     Returns a dict ``name -> float32 array`` with the manifest's shapes. Quantised
     entries (uint8 or uint16) are de-quantised as ``q * scale + min``.
     """
-    if not isinstance(model_name, str) or not model_name:
-        raise TypeError(f"model_name must be a non-empty str, got {model_name!r}")
+    if not isinstance(model_name, str):
+        raise TypeError(f"model_name must be a non-empty str, got {type(model_name).__name__}")
+    if not model_name:
+        raise ValueError("model_name must be a non-empty str, got ''")
     model_dir = check_path("model_dir", model_dir) if model_dir is not None else npm_package_dir() / "model"
     manifest_path = model_dir / f"{model_name}-weights_manifest.json"
     if not manifest_path.is_file():
@@ -391,8 +393,10 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
 
 
 def _check_database(database, threshold):
-    if not isinstance(database, dict) or not database:
-        raise ValueError("database must be a non-empty dict name -> (1, d) encoding")
+    if not isinstance(database, dict):
+        raise TypeError(f"database must be a non-empty dict name -> (1, d) encoding, got {type(database).__name__}")
+    if not database:
+        raise ValueError("database must be a non-empty dict name -> (1, d) encoding, got an empty dict")
     check_real("threshold", threshold, 0)
 
 

@@ -28,10 +28,8 @@ N_CLASSES = 3  # pedestrian, car, motorcycle (cnn_utils.scenes.OBJECT_CLASSES)
 def _image_hw(image_size):
     if isinstance(image_size, numbers.Integral):
         image_size = (image_size, image_size)
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(isinstance(s, numbers.Integral) and s > 0 for s in image_size)):
-        raise ValueError(f"image_size must be a positive integer or (height, width), got {image_size!r}")
-    return float(image_size[0]), float(image_size[1])
+    height, width = check_shape("image_size", image_size, 2)
+    return float(height), float(width)
 
 
 def _check_input_shape(input_shape, min_side):
@@ -62,7 +60,8 @@ def encode_target(box, class_id, image_size, n_classes=N_CLASSES):
     x1, y1, x2, y2 = box.reshape(4)
     if not (x2 > x1 and y2 > y1):
         raise ValueError(f"box must be (x1, y1, x2, y2) with x2 > x1 and y2 > y1, got {tuple(box.reshape(4))}")
-    if not (isinstance(class_id, numbers.Integral) and 0 <= class_id < n_classes):
+    class_id = check_int("class_id", class_id, 0)
+    if class_id >= n_classes:
         raise ValueError(f"class_id must be an integer in 0..{n_classes - 1}, got {class_id!r}")
     y[:5] = [1, (x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (y2 - y1) / height, (x2 - x1) / width]
     y[5 + class_id] = 1
@@ -145,9 +144,7 @@ def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16
         keras.Model mapping (m, H, W, 3) to (m, 5 + n_classes): p_c and the four box
         numbers through a sigmoid (they lie in [0, 1]), the class scores through a softmax.
     """
-    if (not isinstance(filters, (tuple, list)) or not filters
-            or not all(isinstance(n, numbers.Integral) and n > 0 for n in filters)):
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}")
+    filters = check_shape("filters", filters)
     _check_input_shape(input_shape, 2 ** len(filters))
     n_classes = check_int("n_classes", n_classes, 1)
     inputs = keras.Input(input_shape)

@@ -70,8 +70,12 @@ def _check_style_layers(style_layers):
     if not isinstance(style_layers, (list, tuple)):
         raise TypeError(f"STYLE_LAYERS must be a list of (layer name, weight) pairs, got {type(style_layers).__name__}")
     for n, entry in enumerate(style_layers):
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)):
+        if not isinstance(entry, (list, tuple)):
+            raise TypeError(f"STYLE_LAYERS[{n}] must be a (layer name, weight) pair, got {entry!r}")
+        if len(entry) != 2:
             raise ValueError(f"STYLE_LAYERS[{n}] must be a (layer name, weight) pair, got {entry!r}")
+        if not isinstance(entry[0], str):
+            raise TypeError(f"STYLE_LAYERS[{n}] layer name must be a str, got {entry[0]!r}")
         _check_weight(entry[1], f"STYLE_LAYERS[{n}] weight")
 
 
@@ -190,7 +194,9 @@ def get_layer_outputs(vgg, layer_names):
     if not isinstance(layer_names, (list, tuple)):
         raise TypeError(f"layer_names must be a list of names or (name, weight) pairs, got {type(layer_names).__name__}")
     names = [entry[0] if isinstance(entry, (tuple, list)) else entry for entry in layer_names]
-    if not names or not all(isinstance(n, str) for n in names):
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"layer_names must be a non-empty list of names or (name, weight) pairs, got {layer_names!r}")
+    if not names:
         raise ValueError(f"layer_names must be a non-empty list of names or (name, weight) pairs, got {layer_names!r}")
     known = {layer.name for layer in vgg.layers}
     missing = [n for n in names if n not in known]

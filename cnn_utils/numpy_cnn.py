@@ -133,8 +133,7 @@ def zero_pad(X, pad):
         X_pad: array of shape (m, n_H + 2 * pad, n_W + 2 * pad, n_C).
     """
     X = _as_4d("X", X)
-    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
-        raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+    pad = check_int("pad", pad, 0)
     return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
 
 

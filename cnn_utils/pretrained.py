@@ -287,7 +287,9 @@ def vgg16_base(input_shape=(None, None, 3), weights_path=VGG16_HED_PATH):
     if len(input_shape) != 3 or input_shape[-1] != 3:
         raise ValueError(f"input_shape must be (H, W, 3), got {input_shape!r}")
     for size in input_shape[:2]:
-        if size is not None and (not isinstance(size, int) or size < 32):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
+            raise TypeError(f"input_shape must have H and W None or integers, got {input_shape!r}")
+        if size is not None and size < 32:
             raise ValueError(f"input_shape must have H and W None or integers >= 32 (five 2x2 pools), "
                              f"got {input_shape!r}")
     path = verified(check_path("weights_path", weights_path))

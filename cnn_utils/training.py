@@ -4,11 +4,12 @@
 ``tf.distribute.Strategy`` scope (for example ``MirroredStrategy`` over several
 GPUs), and records the wall time of every epoch.
 """
-import numbers
 import time
 
 import keras
 import tensorflow as tf
+
+from cnn_utils.validation import check_int
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -42,10 +43,8 @@ def train(build_model, x, y=None, *, validation_data=None, epochs=10, batch_size
     """
     if not callable(build_model) or isinstance(build_model, keras.Model):
         raise TypeError(f"build_model must be a function returning a keras.Model, got {type(build_model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     if isinstance(metrics, str):
         raise TypeError(f"metrics must be a list or tuple of metrics, got the string {metrics!r}; "
                         f"write ({metrics!r},)")

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from cnn_utils.validation import check_model
+from cnn_utils.validation import check_int, check_model, check_real, check_shape
 
 
 def _check_sizes(shape, name, axes, allow_none=False):
@@ -30,9 +30,10 @@ def _check_sizes(shape, name, axes, allow_none=False):
     expected = "(" + ", ".join(axes) + ")"
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"{name} must be a tuple {expected}, got {type(shape).__name__}")
-    ok = len(shape) == len(axes) and all(
-        (allow_none and n is None) or (isinstance(n, (int, np.integer)) and n > 0) for n in shape)
-    if not ok:
+    if not all((allow_none and n is None) or (isinstance(n, (int, np.integer)) and not isinstance(n, bool))
+               for n in shape):
+        raise TypeError(f"{name} must be {expected} of positive integers, got {tuple(shape)!r}")
+    if len(shape) != len(axes) or not all(n is None or n > 0 for n in shape):
         raise ValueError(f"{name} must be {expected} of positive integers, got {tuple(shape)!r}")
     return tuple(shape)
 
@@ -176,11 +177,8 @@ def _head(x, num_classes, dropout):
 
 
 def _check_classes(num_classes, dropout):
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-    if not isinstance(dropout, (int, float)):
-        raise TypeError(f"dropout must be a number in [0, 1), got {type(dropout).__name__}")
-    if not 0 <= dropout < 1:
+    check_int("num_classes", num_classes, 2)
+    if check_real("dropout", dropout, 0, 1) == 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
 
@@ -244,8 +242,7 @@ def unfreeze_top(model, first_trainable="block5_conv1", base_name="vgg16"):
 def precompute_features(base, images, batch_size=32, verbose=0):
     """Run the frozen base once: (m, H, W, 3) RGB in [0, 255] -> (m, h, w, C) activations."""
     check_model("base", base)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, 1)
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"images must have shape (m, H, W, 3), got {images.shape}")
@@ -279,8 +276,7 @@ def scratch_model(image_shape, data_augmentation, num_classes=2, filters=(32, 64
     if not callable(data_augmentation):
         raise TypeError(f"data_augmentation must be a Keras layer or model, got {type(data_augmentation).__name__}")
     _check_classes(num_classes, dropout)
-    if not isinstance(filters, (tuple, list)) or len(filters) == 0 or not all(isinstance(n, int) and n > 0 for n in filters):
-        raise ValueError(f"filters must be a non-empty sequence of positive integers, got {filters!r}")
+    filters = check_shape("filters", filters)
     inputs = keras.Input(shape=tuple(image_shape) + (3,))
     x = data_augmentation(inputs)
     x = layers.Rescaling(1 / 255)(x)

@@ -10,13 +10,11 @@ network without the concatenations, to see what they buy.
 Segmentation metrics: :func:`segmentation_metrics` (pixel accuracy, per-class
 IoU, mean IoU over the classes that occur).
 """
-import numbers
-
 import keras
 import numpy as np
 from keras import layers
 
-from cnn_utils.validation import check_int
+from cnn_utils.validation import check_int, check_shape
 
 
 def _check_feature_map(name, tensor):
@@ -90,9 +88,7 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23, skip_connect
         keras.Model mapping (m, H, W, C) to (m, H, W, n_classes). With the defaults it has
         8,640,471 parameters.
     """
-    if (not isinstance(input_size, (tuple, list)) or len(input_size) != 3
-            or any(not isinstance(s, numbers.Integral) or s < 1 for s in input_size)):
-        raise ValueError(f"input_size must be (H, W, C) integers, got {input_size!r}")
+    input_size = check_shape("input_size", input_size, 3)
     if input_size[0] % 16 or input_size[1] % 16:
         raise ValueError(f"input_size height and width must be divisible by 16, got {input_size[:2]}")
     n_filters = check_int("n_filters", n_filters, 1)

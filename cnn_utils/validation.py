@@ -31,11 +31,16 @@ def check_real(name, value, low=None, high=None):
     return float(value)
 
 
-def check_shape(name, shape, rank):
-    """A tuple or list of ``rank`` positive integers; returned as a tuple of ints."""
-    if not isinstance(shape, (tuple, list)) or len(shape) != rank or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"{name} must be a tuple of {rank} positive integers, got {shape!r}")
+def check_shape(name, shape, rank=None):
+    """A tuple or list of ``rank`` positive integers (any non-empty length when ``rank``
+    is None); returned as a tuple of ints."""
+    expected = (f"a tuple of {rank} positive integers" if rank is not None
+                else "a non-empty tuple of positive integers")
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
+        raise TypeError(f"{name} must be {expected}, got {type(shape).__name__} {shape!r}")
+    if (len(shape) != rank if rank is not None else not shape) or not all(d > 0 for d in shape):
+        raise ValueError(f"{name} must be {expected}, got {shape!r}")
     return tuple(int(d) for d in shape)
 
 

@@ -112,11 +112,15 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
     n_C = base.get_layer(layer_name).output.shape[-1]
     if not units or min(units) < 0 or max(units) >= n_C:
         raise ValueError(f"units must be channel indices in [0, {n_C}) of {layer_name}, got {units}")
-    if not isinstance(images, (list, tuple)) or not images:
-        raise ValueError(f"images must be a non-empty list of (name, image) pairs, got {type(images).__name__}")
+    if not isinstance(images, (list, tuple)):
+        raise TypeError(f"images must be a non-empty list of (name, image) pairs, got {type(images).__name__}")
+    if not images:
+        raise ValueError("images must be a non-empty list of (name, image) pairs, got an empty list")
     for n, entry in enumerate(images):
-        if not (isinstance(entry, (list, tuple)) and len(entry) == 2):
-            raise ValueError(f"images[{n}] must be a (name, (H, W, 3) uint8 image) pair, got {type(entry).__name__}")
+        if not isinstance(entry, (list, tuple)):
+            raise TypeError(f"images[{n}] must be a (name, (H, W, 3) uint8 image) pair, got {type(entry).__name__}")
+        if len(entry) != 2:
+            raise ValueError(f"images[{n}] must be a (name, (H, W, 3) uint8 image) pair, got {len(entry)} entries")
         _check_rgb_uint8(entry[1], f"images[{n}][1]")
     check_int("k", k, 1)
     check_int("patch_size", patch_size, 1)
@@ -160,8 +164,10 @@ def crop_patch(image, center, size, patch_size):
         patch_size: side of the returned (patch_size, patch_size, 3) uint8 patch.
     """
     _check_rgb_uint8(image, "image")
-    if not (isinstance(center, (list, tuple, np.ndarray)) and len(center) == 2
+    if not (isinstance(center, (list, tuple, np.ndarray))
             and all(isinstance(c, numbers.Real) and not isinstance(c, bool) for c in center)):
+        raise TypeError(f"center must be a (row, col) pair of numbers, got {center!r}")
+    if len(center) != 2:
         raise ValueError(f"center must be a (row, col) pair of numbers, got {center!r}")
     check_real("size", size, 1)
     check_int("patch_size", patch_size, 1)

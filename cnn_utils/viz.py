@@ -2,6 +2,8 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cnn_utils.validation import check_int
+
 
 def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None):
     """Show a grid of images.
@@ -19,8 +21,7 @@ def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None
         shape = np.shape(image)
         if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in (1, 3, 4)):
             raise ValueError(f"images[{i}] must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {shape}")
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    ncols = check_int("ncols", ncols, 1)
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
     ncols = min(ncols, len(images))

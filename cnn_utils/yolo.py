@@ -350,7 +350,7 @@ def kmeans_anchors(box_wh, k, seed=0, iterations=100):
     box_wh = np.asarray(box_wh, dtype="float64")
     if box_wh.ndim != 2 or box_wh.shape[1] != 2 or np.any(box_wh <= 0):
         raise ValueError(f"box_wh must be an (n, 2) array of positive sizes, got shape {box_wh.shape}")
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= len(box_wh):
+    if not check_int("k", k, 1) <= len(box_wh):
         raise ValueError(f"k must be an integer in [1, {len(box_wh)}], got {k!r}")
     check_int("iterations", iterations, 1)
     rng = np.random.default_rng(seed)

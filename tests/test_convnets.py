@@ -89,15 +89,16 @@ def test_convolutional_model_learns_a_separable_task():
     assert model.evaluate(x, y, verbose=0)[1] >= 0.9
 
 
-@pytest.mark.parametrize("bad", [(64, 64), (64, 64, 0), "64x64x3", (64.0, 64, 3), None])
-def test_convolutional_model_rejects_bad_input_shape(bad):
-    with pytest.raises(ValueError, match="input_shape"):
+@pytest.mark.parametrize("bad, error", [((64, 64), ValueError), ((64, 64, 0), ValueError), ("64x64x3", TypeError),
+                                        ((64.0, 64, 3), TypeError), (None, TypeError)])
+def test_convolutional_model_rejects_bad_input_shape(bad, error):
+    with pytest.raises(error, match="input_shape"):
         convnets.convolutional_model(bad)
 
 
-@pytest.mark.parametrize("bad", [1, 0, 2.5, True])
-def test_convolutional_model_rejects_bad_classes(bad):
-    with pytest.raises(ValueError, match="classes"):
+@pytest.mark.parametrize("bad, error", [(1, ValueError), (0, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_convolutional_model_rejects_bad_classes(bad, error):
+    with pytest.raises(error, match="classes"):
         convnets.convolutional_model((64, 64, 3), classes=bad)
 
 

@@ -133,7 +133,7 @@ CASES = [
      ValueError, "contractive_input"),
     ("upsampling_block", lambda: unet.upsampling_block(keras.Input((4, 4, 3)), None, n_filters=2.5),
      TypeError, "n_filters"),
-    ("unet_model", lambda: unet.unet_model(96), ValueError, "input_size"),
+    ("unet_model", lambda: unet.unet_model(96), TypeError, "input_size"),
     ("unet_model", lambda: unet.unet_model((96, 120, 3)), ValueError, "input_size"),
     ("unet_model", lambda: unet.unet_model((32, 32, 3), n_classes=0), ValueError, "n_classes"),
     ("predict_masks", lambda: unet.predict_masks("model", np.zeros((1, 16, 16, 3))), TypeError, "model"),
@@ -179,9 +179,9 @@ CASES = [
     # classic
     ("lenet5", lambda: classic.lenet5(input_shape=(32, 32)), ValueError, "input_shape"),
     ("lenet5", lambda: classic.lenet5(classes=0), ValueError, "classes"),
-    ("alexnet", lambda: classic.alexnet(input_shape=(227, 227, 3.0)), ValueError, "input_shape"),
+    ("alexnet", lambda: classic.alexnet(input_shape=(227, 227, 3.0)), TypeError, "input_shape"),
     ("alexnet", lambda: classic.alexnet(classes=True), TypeError, "classes"),
-    ("vgg16", lambda: classic.vgg16(input_shape="224x224x3"), ValueError, "input_shape"),
+    ("vgg16", lambda: classic.vgg16(input_shape="224x224x3"), TypeError, "input_shape"),
     ("inception_module", lambda: classic.inception_module(np.zeros((28, 28, 192))), TypeError, "x must"),
     ("inception_module", lambda: classic.inception_module(keras.Input((8, 8, 4)), filters_3x3=0),
      ValueError, "filters_3x3"),
@@ -219,7 +219,7 @@ CASES = [
     # resnet
     ("identity_block", lambda: resnet.identity_block(np.zeros((4, 4, 3)), 3, [2, 2, 3]), TypeError, "X must"),
     ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 0, [2, 2, 3]), ValueError, "f must"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, 3), ValueError, "filters"),
+    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, 3), TypeError, "filters"),
     ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 4]), ValueError, "F3"),
     ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], training="no"),
      TypeError, "training"),
@@ -232,7 +232,7 @@ CASES = [
     ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], s=0),
      ValueError, "s must"),
     ("ResNet50", lambda: resnet.ResNet50(input_shape=(32, 32, 3)), ValueError, "input_shape"),
-    ("ResNet50", lambda: resnet.ResNet50(input_shape=64), ValueError, "input_shape"),
+    ("ResNet50", lambda: resnet.ResNet50(input_shape=64), TypeError, "input_shape"),
     ("ResNet50", lambda: resnet.ResNet50(classes=1), ValueError, "classes"),
     ("residual_network", lambda: resnet.residual_network((32, 32), 10), ValueError, "input_shape"),
     ("residual_network", lambda: resnet.residual_network((32, 32, 3), 0), ValueError, "classes"),
@@ -246,7 +246,7 @@ NOTHING_TO_REJECT = {"fast_mode", "choose"}
 # convnets and datasets (convnets.happyModel takes no argument). The data set
 # loaders check their arguments before reading any file or data set.
 CASES += [
-    ("convolutional_model", lambda: convnets.convolutional_model((64, 64, True)), ValueError, "input_shape"),
+    ("convolutional_model", lambda: convnets.convolutional_model((64, 64, True)), TypeError, "input_shape"),
     ("convolutional_model", lambda: convnets.convolutional_model((64, 64, 3), classes=1), ValueError, "classes"),
     ("layer_table", lambda: convnets.layer_table("model"), TypeError, "model"),
     ("layer_table", lambda: convnets.layer_table(keras.Sequential([keras.layers.Dense(2)])),
@@ -418,7 +418,7 @@ CASES += [
      ValueError, "identity"),
     ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "a", {"a": np.zeros((1, 4))}, _model(), threshold=-1),
      ValueError, "threshold"),
-    ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), ["a"], _model()), ValueError, "database"),
+    ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), ["a"], _model()), TypeError, "database"),
     ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), {"a": np.zeros((1, 4))}, _model(), threshold="0.6"),
      TypeError, "threshold"),
     ("user_photos", lambda: faces.user_photos(None), TypeError, "faces_dir"),
@@ -615,7 +615,7 @@ CASES += [
     ("run_style_transfer", lambda: _steps(tf.Variable(_ACT), 0), ValueError, "steps"),
     ("run_style_transfer", lambda: _steps(tf.Variable(_ACT), 2, keep_every=0), ValueError, "keep_every"),
     ("load_image", lambda: nst.load_image(_RGB, (0, 20)), ValueError, "size"),
-    ("load_image", lambda: nst.load_image(_RGB, (20.5, 20)), ValueError, "size"),
+    ("load_image", lambda: nst.load_image(_RGB, (20.5, 20)), TypeError, "size"),
     ("load_image", lambda: nst.load_image(None, (8, 8)), TypeError, "path_or_array"),
     ("load_image", lambda: nst.load_image(np.zeros((8, 8)), (8, 8)), ValueError, "path_or_array"),
     ("style_image_path", lambda: nst.style_image_path("mona_lisa"), ValueError, "name"),
@@ -634,7 +634,7 @@ CASES += [
      TypeError, "units"),
     ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [2], [("a", _RGB)]), ValueError, "units"),
     ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], []), ValueError, "images"),
-    ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], [_RGB]), ValueError,
+    ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], [_RGB]), TypeError,
      r"images\[0\]"),
     ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], [("a", np.zeros((8, 8, 3)))]),
      ValueError, r"images\[0\]\[1\]"),
@@ -643,7 +643,7 @@ CASES += [
     ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], [("a", _RGB)], patch_size=0),
      ValueError, "patch_size"),
     ("crop_patch", lambda: vf.crop_patch(np.zeros((8, 8), np.uint8), (4, 4), 3, 6), ValueError, "image"),
-    ("crop_patch", lambda: vf.crop_patch(_RGB, 4, 3, 6), ValueError, "center"),
+    ("crop_patch", lambda: vf.crop_patch(_RGB, 4, 3, 6), TypeError, "center"),
     ("crop_patch", lambda: vf.crop_patch(_RGB, (4, 4), 0, 6), ValueError, "size"),
     ("crop_patch", lambda: vf.crop_patch(_RGB, (4, 4), 3, 6.0), TypeError, "patch_size"),
     ("mosaic", lambda: vf.mosaic([]), ValueError, "patches"),
@@ -673,6 +673,36 @@ CASES += [
     ("shape_volumes", lambda: vf.shape_volumes(3, seed="0"), TypeError, "seed"),
 ]
 MODULES += (nst, vf)
+
+# A wrong TYPE raises TypeError, a wrong value of the right type ValueError (issue 6).
+CASES += [
+    ("zero_pad", lambda: nc.zero_pad(A, 1.0), TypeError, "pad"),
+    ("compound_scaling", lambda: classic.compound_scaling("1"), TypeError, "phi"),
+    ("compound_scaling", lambda: classic.compound_scaling(1, gamma=float("inf")), ValueError, "gamma"),
+    ("head_model", lambda: transfer.head_model((4, 4, 8), num_classes=2.0), TypeError, "num_classes"),
+    ("head_model", lambda: transfer.head_model((4, 4, 8), num_classes=1), ValueError, "num_classes"),
+    ("head_model", lambda: transfer.head_model((4, 4, 8), dropout="0.2"), TypeError, "dropout"),
+    ("head_model", lambda: transfer.head_model((4, 4, 8), dropout=1.0), ValueError, "dropout"),
+    ("head_model", lambda: transfer.head_model((4, 4.0, 8)), TypeError, "feature_shape"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), epochs=1.0), TypeError, "epochs"),
+    ("train", lambda: training.train(_model, np.zeros((4, 4)), np.zeros((4, 2)), batch_size="8"),
+     TypeError, "batch_size"),
+    ("convolutional_model", lambda: convnets.convolutional_model((64, 64, 3), classes=6.0), TypeError, "classes"),
+    ("kmeans_anchors", lambda: yolo.kmeans_anchors(np.ones((4, 2)), 2.0), TypeError, "k must"),
+    ("kmeans_anchors", lambda: yolo.kmeans_anchors(np.ones((4, 2)), 0), ValueError, "k must"),
+    ("who_is_it", lambda: faces.who_is_it(np.zeros((8, 8, 3)), {}, _model()), ValueError, "database"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(patch_size="16"), TypeError, "patch_size"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(n_train=2.0), TypeError, "n_train"),
+    ("load_photo_patches", lambda: datasets.load_photo_patches(n_test=None), TypeError, "n_test"),
+    ("show_images", lambda: viz.show_images([np.zeros((4, 4))], ncols=2.0), TypeError, "ncols"),
+    ("unet_model", lambda: unet.unet_model((32, 32.0, 3)), TypeError, "input_size"),
+    ("localization_model", lambda: localization.localization_model(filters=(8, "16")), TypeError, "filters"),
+    ("encode_target", lambda: localization.encode_target((0, 0, 5, 5), 1.0, 32), TypeError, "class_id"),
+    ("encode_target", lambda: localization.encode_target((0, 0, 5, 5), 0, "32"), TypeError, "image_size"),
+    ("crop_patch", lambda: vf.crop_patch(_RGB, (4, 4, 4), 3, 6), ValueError, "center"),
+    ("top_patches", lambda: vf.top_patches(_tiny_convnet(), "block1_conv1", [0], [("a", _RGB, 1)]),
+     ValueError, r"images\[0\]"),
+]
 
 
 @pytest.mark.parametrize("call, error, match", [pytest.param(*case[1:], id=f"{case[0]}-{i}")

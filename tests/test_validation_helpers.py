@@ -28,9 +28,17 @@ def test_check_real():
 
 def test_check_shape_path_seed_model():
     assert v.check_shape("input_shape", [64, 64, np.int32(3)], 3) == (64, 64, 3)
-    for bad in (64, (64, 64), (64, 64, 0), (64, 64, True), (64.0, 64, 3)):
+    for bad in (64, (64, 64, True), (64.0, 64, 3), "64x64x3"):
+        with pytest.raises(TypeError, match="input_shape must be a tuple of 3 positive integers"):
+            v.check_shape("input_shape", bad, 3)
+    for bad in ((64, 64), (64, 64, 0), (64, 64, 3, 1)):
         with pytest.raises(ValueError, match="input_shape must be a tuple of 3 positive integers"):
             v.check_shape("input_shape", bad, 3)
+    assert v.check_shape("filters", [8, np.int64(16)]) == (8, 16)
+    with pytest.raises(ValueError, match="filters must be a non-empty tuple of positive integers"):
+        v.check_shape("filters", ())
+    with pytest.raises(TypeError, match="filters must be a non-empty tuple of positive integers"):
+        v.check_shape("filters", (8, 1.5))
     assert v.check_path("cfg_path", "a/b.cfg") == Path("a/b.cfg")
     with pytest.raises(TypeError, match="cfg_path must be a path"):
         v.check_path("cfg_path", 3)
