@@ -18,10 +18,9 @@ import time
 
 import keras
 import numpy as np
-import skimage.data
 import tensorflow as tf
 
-from cnn_utils import config, nst, pretrained
+from cnn_utils import config, datasets, nst, pretrained
 
 SIZE = config.choose(full=256, fast=64)
 ROUNDS = config.choose(full=5, fast=2)
@@ -82,7 +81,7 @@ def time_round(step, n):
 def main():
     config.set_seed(0)
     base = pretrained.vgg16_base()
-    content = nst.load_image(skimage.data.chelsea(), (SIZE, SIZE))
+    content = nst.load_image(datasets.load_photo("chelsea"), (SIZE, SIZE))
     style = nst.load_image(nst.style_image_path("starry_night"), (SIZE, SIZE))
     model = nst.get_layer_outputs(base, nst.STYLE_LAYERS + nst.CONTENT_LAYER)
     a_C, a_S = model(content), model(style)
