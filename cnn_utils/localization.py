@@ -72,7 +72,9 @@ def encode_targets(boxes, classes, image_size, n_classes=N_CLASSES):
     """Targets of many single-object (or empty) images, as made by ``scenes.make_scenes``.
 
     Arguments:
-        boxes: list of m arrays (k_i, 4), with k_i = 0 (background) or 1.
+        boxes: list of m arrays (k_i, 4), with k_i = 0 (background) or 1. A scene made with
+            ``n_objects=1`` may hold no object (see ``scenes.make_scene``); it is encoded as
+            background, p_c = 0.
         classes: list of m arrays (k_i,).
     Returns:
         Y: (m, 5 + n_classes) float32.
@@ -80,9 +82,10 @@ def encode_targets(boxes, classes, image_size, n_classes=N_CLASSES):
     if len(boxes) != len(classes):
         raise ValueError(f"boxes and classes must have the same length, got {len(boxes)} and {len(classes)}")
     rows = []
-    for b, c in zip(boxes, classes):
+    for i, (b, c) in enumerate(zip(boxes, classes)):
         if len(b) > 1:
-            raise ValueError(f"each image may hold at most one object for localization, got {len(b)}")
+            raise ValueError(f"boxes[{i}] must hold at most one box (localization finds one object per image), "
+                             f"got {len(b)} boxes")
         rows.append(encode_target(b[0], int(c[0]), image_size, n_classes) if len(b) else
                     encode_target(None, 0, image_size, n_classes))
     return np.stack(rows)

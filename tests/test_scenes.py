@@ -63,6 +63,24 @@ def test_single_object_scenes_hold_exactly_one_object_of_each_class_eventually()
     assert not np.isin(empty["masks"], scenes.OBJECT_LABELS).any()
 
 
+def test_single_object_scenes_at_size_64_are_sometimes_empty(monkeypatch):
+    # In a 64-pixel scene a distant object can show fewer than MIN_PIXELS pixels; it is then left
+    # out, and the scene holds no object at all (a background example for localization).
+    data = scenes.make_scenes(120, seed=0, size=64, n_objects=1)
+    counts = np.array([len(c) for c in data["classes"]])
+    assert set(counts.tolist()) == {0, 1}
+    empty = np.flatnonzero(counts == 0)
+    assert empty.tolist() == [52, 73, 100, 119]
+    assert all(len(data["boxes"][i]) == 0 for i in empty)
+    assert not np.isin(data["masks"][empty], scenes.OBJECT_LABELS).any()  # nothing of the object is drawn
+    # The MIN_PIXELS rule is what drops them: with it lowered, the same scenes hold one tiny object.
+    monkeypatch.setattr(scenes, "MIN_PIXELS", 1)
+    for i in empty:
+        scene = scenes.make_scene((0, int(i)), size=64, n_objects=1)
+        assert len(scene["classes"]) == 1
+        assert 0 < np.isin(scene["mask"], scenes.OBJECT_LABELS).sum() < 12
+
+
 def test_all_classes_appear_and_images_vary():
     data = scenes.make_scenes(50, seed=0)
     counts = np.bincount(data["masks"].ravel(), minlength=len(scenes.SEG_CLASSES))
@@ -100,7 +118,7 @@ def test_bad_arguments():
         scenes.make_scene(0, size=8)
     with pytest.raises(ValueError, match="max_objects"):
         scenes.make_scene(0, max_objects=-1)
-    with pytest.raises(ValueError, match="n"):
+    with pytest.raises(ValueError, match="^n must be an integer >= 1"):
         scenes.make_scenes(0)
     with pytest.raises(ValueError, match="mask"):
         scenes.colorize_mask(np.array([[99]]))

@@ -157,6 +157,21 @@ def test_nms_matches_tensorflow_for_a_single_class_and_keeps_other_classes():
     assert len(yolo.yolo_non_max_suppression([0.9, 0.8], box, [1, 1])[0]) == 1
 
 
+def test_nms_discards_only_iou_above_the_threshold_and_the_lecture_example():
+    # (y1, x1, y2, x2) boxes overlapping with IoU exactly 0.5: TensorFlow's convention (used here)
+    # keeps both; the lecture's "discard IoU >= 0.5" would drop the second.
+    touching_half = np.array([[0, 0, 1, 3], [0, 1, 1, 4]], dtype="float32")
+    assert yolo.iou(touching_half[0][[1, 0, 3, 2]], touching_half[1][[1, 0, 3, 2]]) == 0.5
+    s, _, _ = yolo.yolo_non_max_suppression([0.9, 0.8], touching_half, [0, 0], iou_threshold=0.5)
+    np.testing.assert_allclose(s.numpy(), [0.9, 0.8])
+    # The lecture's two cars: p_c 0.9, 0.6, 0.7 on one, 0.8, 0.7 on the other; 0.9 and 0.8 survive.
+    boxes = np.array([[300, 800, 460, 1080], [290, 770, 440, 1040], [315, 830, 470, 1100],
+                      [330, 150, 470, 420], [320, 185, 480, 450]], dtype="float32")
+    s, b, c = yolo.yolo_non_max_suppression([0.9, 0.6, 0.7, 0.8, 0.7], boxes, [1] * 5)
+    np.testing.assert_allclose(s.numpy(), [0.9, 0.8])
+    np.testing.assert_array_equal(b.numpy(), boxes[[0, 3]])
+
+
 def test_nms_validates_arguments():
     with pytest.raises(ValueError, match="max_boxes"):
         yolo.yolo_non_max_suppression([0.9], [[0, 0, 1, 1]], [0], max_boxes=0)
@@ -248,9 +263,13 @@ def test_encode_targets_lecture_example():
 @given(st.integers(0, 10_000), st.integers(0, 6))
 def test_encode_decode_round_trip(seed, k):
     rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 100, size=(k, 2))
+    # Centres (x, y) strictly inside the 160-wide, 128-high image (encode_targets rejects the others),
+    # half a pixel from its edges so that rounding in (x1 + x2) / 2 cannot push one onto the edge;
+    # the boxes themselves may stick out of the image.
+    centre = rng.uniform((0.5, 0.5), (160 - 0.5, 128 - 0.5), size=(k, 2))
     wh = rng.uniform(4, 60, size=(k, 2))
-    boxes = np.concatenate([xy, xy + wh], axis=1)
+    boxes = np.concatenate([centre - wh / 2, centre + wh / 2], axis=1)
+    assert np.all((boxes[:, 0] + boxes[:, 2]) / 2 < 160) and np.all((boxes[:, 1] + boxes[:, 3]) / 2 < 128)
     classes = rng.integers(0, 3, size=k)
     y = yolo.encode_targets(boxes, classes, ANCHORS[:3], (128, 160), (8, 10), 3)
     got_boxes, got_classes = yolo.decode_targets(y, (128, 160))
