@@ -32,7 +32,7 @@ from keras import layers
 
 from cnn_utils.config import DATA_DIR
 from cnn_utils.pretrained import AssetError, REPAIR, npm_package_dir
-from cnn_utils.validation import check_int, check_model, check_path, check_real, check_shape
+from cnn_utils.validation import check_int, check_model, check_path, check_real, check_seed, check_shape
 
 ENCODER_SIZE = 150
 ENCODER_MEAN_RGB = (122.782, 117.001, 104.298)
@@ -107,7 +107,7 @@ class PadChannels(layers.Layer):
 
     def __init__(self, extra, **kwargs):
         super().__init__(**kwargs)
-        self.extra = extra
+        self.extra = check_int("extra", extra, 0)
 
     def call(self, x):
         return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, self.extra]])
@@ -378,6 +378,10 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
     Returns a scalar tensor: sum over the m triplets of
     max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0).
     """
+    is_array = isinstance(y_pred, (np.ndarray, tf.Tensor))
+    if not (isinstance(y_pred, (list, tuple)) or (is_array and y_pred.ndim != 0)):
+        raise TypeError("y_pred must be a sequence (anchor, positive, negative) of (m, d) tensors, "
+                        f"got {type(y_pred).__name__}")
     if len(y_pred) != 3:
         raise ValueError(f"y_pred must be (anchor, positive, negative), got {len(y_pred)} items")
     anchor, positive, negative = (tf.cast(t, "float32") for t in y_pred)
@@ -393,11 +397,34 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
 
 
 def _check_database(database, threshold):
+    """Check a database dict name -> (1, d) encoding (all with the same d) and a threshold; return d."""
     if not isinstance(database, dict):
         raise TypeError(f"database must be a non-empty dict name -> (1, d) encoding, got {type(database).__name__}")
     if not database:
         raise ValueError("database must be a non-empty dict name -> (1, d) encoding, got an empty dict")
     check_real("threshold", threshold, 0)
+    d = None
+    for name, encoding in database.items():
+        if not isinstance(encoding, (np.ndarray, tf.Tensor)):
+            raise TypeError(f"database[{name!r}] must be a (1, d) encoding array, got {type(encoding).__name__}")
+        encoding = np.asarray(encoding)
+        shape = encoding.shape
+        if encoding.dtype.kind not in "iuf":
+            raise TypeError(f"database[{name!r}] must hold numbers, got dtype {encoding.dtype}")
+        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[0] != 1) or shape[-1] < 1:
+            raise ValueError(f"database[{name!r}] must be a (1, d) (or (d,)) encoding, got shape {shape}")
+        if d is not None and shape[-1] != d:
+            raise ValueError(f"database encodings must all have the same size d, got d = {d} and "
+                             f"database[{name!r}] of shape {shape}")
+        d = shape[-1]
+    return d
+
+
+def _check_encoding_size(encoding, d):
+    """The image's (1, d') encoding must match the database's d."""
+    if encoding.shape[-1] != d:
+        raise ValueError(f"database holds encodings of size d = {d}, but model gives encodings of size "
+                         f"{encoding.shape[-1]}")
 
 
 def verify(image, identity, database, model, threshold=THRESHOLD):
@@ -406,10 +433,11 @@ def verify(image, identity, database, model, threshold=THRESHOLD):
     Returns ``(dist, door_open)``: the Euclidean distance between the image's encoding
     and ``database[identity]`` (a float), and whether it is below ``threshold``.
     """
-    _check_database(database, threshold)
+    d = _check_database(database, threshold)
     if identity not in database:
         raise ValueError(f"identity {identity!r} is not in the database; it has {sorted(database)}")
     encoding = img_to_encoding(image, model)
+    _check_encoding_size(encoding, d)
     dist = float(np.linalg.norm(encoding - database[identity]))
     door_open = dist < threshold
     return dist, door_open
@@ -421,8 +449,9 @@ def who_is_it(image, database, model, threshold=THRESHOLD):
     Returns ``(min_dist, identity)``; ``identity`` is :data:`NOT_IN_DATABASE`
     (``"not in the database"``) when even the closest entry is farther than ``threshold``.
     """
-    _check_database(database, threshold)
+    d = _check_database(database, threshold)
     encoding = img_to_encoding(image, model)
+    _check_encoding_size(encoding, d)
     min_dist, identity = np.inf, None
     for name, db_enc in database.items():
         dist = float(np.linalg.norm(encoding - db_enc))
@@ -578,6 +607,7 @@ def make_pairs(labels, n_pairs, seed=0):
     targets (1 same class, 0 different).
     """
     n_pairs = check_int("n_pairs", n_pairs, 1)
+    seed = check_seed("seed", seed)
     labels = np.asarray(labels).reshape(-1)
     if len(np.unique(labels)) < 2:
         raise ValueError("labels must hold at least two classes to make pairs")
@@ -615,6 +645,7 @@ def one_shot_accuracy(embeddings, labels, n_trials=20, seed=0, similarity=None):
     if embeddings.ndim != 2 or len(embeddings) != len(labels):
         raise ValueError(f"embeddings must be (n, d) with n = len(labels) = {len(labels)}, got {embeddings.shape}")
     n_trials = check_int("n_trials", n_trials, 1)
+    seed = check_seed("seed", seed)
     if similarity is not None and not callable(similarity):
         raise TypeError("similarity must be a function (queries, references) -> scores, "
                         f"got {type(similarity).__name__}")

@@ -21,7 +21,9 @@ from cnn_utils.validation import check_int, check_model, check_real
 
 
 def _check_layer(model, layer_name):
-    if not isinstance(layer_name, str) or layer_name not in {layer.name for layer in model.layers}:
+    if not isinstance(layer_name, str):
+        raise TypeError(f"layer_name must be the name (str) of a layer of the model, got {type(layer_name).__name__}")
+    if layer_name not in {layer.name for layer in model.layers}:
         raise ValueError(f"layer_name {layer_name!r} is not a layer of the model")
 
 

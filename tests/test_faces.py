@@ -230,6 +230,37 @@ def test_verify_and_who_is_it_on_a_database(encoder, photos, tmp_path):
         faces.who_is_it(astronaut, {}, encoder)
 
 
+def test_database_entries_are_checked(encoder, photos):
+    image = photos["astronaut"]
+    good = np.zeros((1, 128), np.float32)
+    with pytest.raises(TypeError, match=r"database\['eileen'\]"):
+        faces.who_is_it(image, {"eileen": "encoding"}, encoder)
+    with pytest.raises(TypeError, match=r"database\['eileen'\]"):
+        faces.verify(image, "eileen", {"eileen": np.array([["a"] * 128])}, encoder)
+    with pytest.raises(ValueError, match=r"database\['eileen'\]"):
+        faces.who_is_it(image, {"eileen": np.zeros((2, 128), np.float32)}, encoder)
+    with pytest.raises(ValueError, match=r"database\['grace'\]"):
+        faces.who_is_it(image, {"eileen": good, "grace": np.zeros((1, 64), np.float32)}, encoder)
+    with pytest.raises(ValueError, match="database holds encodings of size d = 64"):
+        faces.verify(image, "eileen", {"eileen": np.zeros((1, 64), np.float32)}, encoder)
+    # a (d,) encoding and a tensor are accepted and give the same distance as (1, d)
+    want = faces.who_is_it(image, {"eileen": good}, encoder)
+    assert faces.who_is_it(image, {"eileen": good[0]}, encoder) == pytest.approx(want)
+    assert faces.verify(image, "eileen", {"eileen": tf.constant(good)}, encoder)[0] == pytest.approx(want[0])
+
+
+def test_pad_channels_appends_zero_channels_and_checks_extra():
+    x = np.ones((2, 3, 3, 4), np.float32)
+    out = faces.PadChannels(2)(x).numpy()
+    assert out.shape == (2, 3, 3, 6)
+    np.testing.assert_array_equal(out[..., :4], x)
+    assert np.all(out[..., 4:] == 0)
+    with pytest.raises(TypeError, match="extra"):
+        faces.PadChannels(2.0)
+    with pytest.raises(ValueError, match="extra"):
+        faces.PadChannels(-1)
+
+
 # ---------------------------------------------------------------- losses
 @pytest.mark.parametrize("y_pred, alpha, want", [
     (([1., 1.], [1., 1.], [1., 1.]), 5, 5.0),   # all equal: only the margin remains
@@ -250,6 +281,14 @@ def test_triplet_loss_lecture_example_and_batch_sum():
     assert float(faces.triplet_loss(None, (a[1:], p[1:], n[1:]), 0.2)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="y_pred"):
         faces.triplet_loss(None, (a, p))
+    with pytest.raises(TypeError, match="y_pred"):
+        faces.triplet_loss(None, 0.5)
+    with pytest.raises(TypeError, match="y_pred"):
+        faces.triplet_loss(None, "apn")
+    with pytest.raises(TypeError, match="y_pred"):
+        faces.triplet_loss(None, np.float32(1.0))
+    # a stacked (3, m, d) array is a sequence of three (m, d) arrays
+    assert float(faces.triplet_loss(None, np.stack([a, p, n]), 0.2)) == pytest.approx(0.19, abs=1e-6)
 
 
 def _brute_force_semi_hard(labels, emb, alpha):
@@ -314,3 +353,14 @@ def test_make_pairs_and_one_shot_accuracy():
     assert faces.one_shot_accuracy(noise, labels, n_trials=50) < 0.6
     with pytest.raises(ValueError, match="embeddings"):
         faces.one_shot_accuracy(noise[:3], labels)
+    with pytest.raises(TypeError, match="seed"):
+        faces.make_pairs(labels, 10, seed=0.5)
+    with pytest.raises(ValueError, match="seed"):
+        faces.make_pairs(labels, 10, seed=-1)
+    with pytest.raises(TypeError, match="seed"):
+        faces.one_shot_accuracy(perfect, labels, seed="0")
+    with pytest.raises(ValueError, match="seed"):
+        faces.one_shot_accuracy(perfect, labels, seed=2**32)
+    # the seed decides the pairs; None is accepted
+    np.testing.assert_array_equal(faces.make_pairs(labels, 40, seed=0)[0], i)
+    assert len(faces.make_pairs(labels, 6, seed=None)[0]) == 6

@@ -155,8 +155,16 @@ def test_train_steps_lower_the_cost_and_keep_pixels_valid(feature_model):
     content, style = (rng.uniform(size=(1, 16, 16, 3)).astype(np.float32) for _ in range(2))
     a_C, a_S = feature_model(content), feature_model(style)
     train_step = nst.make_train_step(feature_model, a_S, a_C, keras.optimizers.Adam(0.02), SMALL_LAYERS)
+    # compiled with tf.function
+    assert isinstance(train_step, tf.types.experimental.PolymorphicFunction)
+    assert hasattr(train_step, "get_concrete_function")
     generated = nst.initial_generated_image(content, seed=1)
     result = nst.run_style_transfer(train_step, generated, steps=15, keep_every=5)
+    # the traces happen at the first step (Adam creates its variables there); later steps reuse the graph
+    traces = train_step.experimental_get_tracing_count()
+    assert 1 <= traces <= 2
+    train_step(generated)
+    assert train_step.experimental_get_tracing_count() == traces
     J = result["costs"]["J"]
     assert J.shape == (15,) and J[-1] < 0.7 * J[0]
     np.testing.assert_allclose(J, 10 * result["costs"]["J_content"] + 40 * result["costs"]["J_style"], rtol=1e-5)

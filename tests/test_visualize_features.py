@@ -74,15 +74,27 @@ def test_top_patches_are_the_strongest_and_cropped_at_the_unit(base):
         assert activations == sorted(activations, reverse=True)
         assert all(f["patch"].shape == (14, 14, 3) and f["patch"].dtype == np.uint8 for f in found)
     assert result[0][0]["activation"] == pytest.approx(best, rel=1e-5)
-    # the receptive field is 14 px, so a patch of 14 px is the crop itself
-    top = result[0][0]
-    image = dict(images)[top["image"]]
-    r, c = top["center"]
-    r0, c0 = int(round(r - 7 + 0.5)), int(round(c - 7 + 0.5))
-    if r0 >= 0 and c0 >= 0 and r0 + 14 <= image.shape[0] and c0 + 14 <= image.shape[1]:
-        np.testing.assert_array_equal(top["patch"], image[r0:r0 + 14, c0:c0 + 14])
+    # Every patch sits where its activation was measured, and (the receptive field being 14 px, so a
+    # patch of 14 px is the crop itself) equals the 14x14 window around its centre, grey off the image.
+    size, jump, start = vf.receptive_field(base, layer)
+    assert size == 14
+    for unit in units:
+        for found in result[unit]:
+            image = dict(images)[found["image"]]
+            r, c = found["center"]
+            i, j = (r - start) / jump, (c - start) / jump
+            assert i == int(i) and j == int(j)
+            unit_map = model(vf._preprocess(image))[0, ..., unit].numpy()
+            assert unit_map[int(i), int(j)] == pytest.approx(found["activation"], rel=1e-6)
+            r0, c0 = int(round(r - 7 + 0.5)), int(round(c - 7 + 0.5))
+            grey = np.pad(image, ((14, 14), (14, 14), (0, 0)), constant_values=128)
+            np.testing.assert_array_equal(found["patch"], grey[r0 + 14:r0 + 28, c0 + 14:c0 + 28])
     with pytest.raises(ValueError, match="units"):
         vf.top_patches(base, layer, [99], images)
+    with pytest.raises(TypeError, match="layer_name"):
+        vf.top_patches(base, 3, units, images)
+    with pytest.raises(ValueError, match="layer_name"):
+        vf.top_patches(base, "block9_conv1", units, images)
 
 
 def test_mosaic_layout():
@@ -106,6 +118,10 @@ def test_maximize_unit_raises_the_activation(base):
     assert after > 1.5 * before + 1e-3
     with pytest.raises(ValueError, match="Conv2D"):
         vf.maximize_unit(base, "block1_pool", 0)
+    with pytest.raises(TypeError, match="layer_name"):
+        vf.maximize_unit(base, None, 0)
+    with pytest.raises(TypeError, match="layer_name"):
+        vf.receptive_field(base, ["block1_conv1"])
 
 
 def test_ecg_strips_shapes_labels_and_difference():
@@ -116,7 +132,7 @@ def test_ecg_strips_shapes_labels_and_difference():
     low = X[..., 0].min(axis=1)
     assert low[y == 1].mean() < low[y == 0].mean() - 0.05
     np.testing.assert_array_equal(X, vf.ecg_strips(200, seed=0)[0])
-    with pytest.raises(ValueError, match="m"):
+    with pytest.raises(ValueError, match="m must be an integer >= 1"):
         vf.ecg_strips(0)
 
 
