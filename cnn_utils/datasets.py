@@ -6,8 +6,9 @@
 * ``load_faces_dataset`` (faces vs non-faces, from scikit-image's ``lfw_subset``) and
   ``load_digits_dataset`` (scikit-learn's handwritten digits) are real data sets that
   ship with packages, resized to the course's 64x64x3.
-* ``binary_dataset`` and ``multiclass_dataset`` pick the course file when present and
-  the shipped data set otherwise, and say which one they used.
+* ``binary_dataset`` and ``multiclass_dataset`` pick the course files when both are present
+  and the shipped data set when neither is, and say which one they used; only one file of
+  the pair is an error that names the missing file.
 
 Shapes, as in the course: ``X`` is (m, 64, 64, 3) uint8 in [0, 255]; ``Y`` is (1, m) int;
 ``classes`` is a 1-D array of class names.
@@ -19,7 +20,7 @@ import h5py
 import numpy as np
 
 from cnn_utils.config import DATA_DIR
-from cnn_utils.validation import check_int, check_path, check_seed
+from cnn_utils.validation import check_int, check_path, check_seed, check_shape
 
 
 
@@ -143,13 +144,32 @@ def load_digits_dataset(image_size=64, test_fraction=0.2, seed=0):
     return (*_split(x, digits.target, test_fraction, seed), np.array([str(d) for d in range(10)]))
 
 
+def _course_pair_present(directory, name, train_file, test_file):
+    """True when both files of a course pair are in ``directory``, False when neither is.
+
+    Only one of the two is an error (FileNotFoundError naming the missing file): using the
+    shipped data set instead would silently ignore the file the user put there.
+    """
+    present = {file: (directory / file).is_file() for file in (train_file, test_file)}
+    if all(present.values()):
+        return True
+    if any(present.values()):
+        found, missing = (train_file, test_file) if present[train_file] else (test_file, train_file)
+        raise FileNotFoundError(
+            f"directory {directory} has {found} but not {missing}: the course's {name} set needs both. "
+            f"Copy {missing} there too, or remove {found} to use the shipped data set instead."
+        )
+    return False
+
+
 def binary_dataset(directory=DATA_DIR):
     """The course's happy-house files when present in ``directory``, else faces vs non-faces.
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
+    Raises FileNotFoundError when only one of ``train_happy.h5`` and ``test_happy.h5`` is there.
     """
     directory = check_path("directory", directory)
-    if (directory / "train_happy.h5").is_file() and (directory / "test_happy.h5").is_file():
+    if _course_pair_present(directory, "happy-house", "train_happy.h5", "test_happy.h5"):
         return load_happy_dataset(directory), f"the course's happy-house files in {directory}"
     return load_faces_dataset(), "faces vs non-faces from scikit-image's lfw_subset (real photos)"
 
@@ -158,9 +178,10 @@ def multiclass_dataset(directory=DATA_DIR):
     """The course's SIGNS files when present in ``directory``, else scikit-learn's digits.
 
     Returns ``(data, source)`` where ``data`` is the course tuple and ``source`` says which.
+    Raises FileNotFoundError when only one of ``train_signs.h5`` and ``test_signs.h5`` is there.
     """
     directory = check_path("directory", directory)
-    if (directory / "train_signs.h5").is_file() and (directory / "test_signs.h5").is_file():
+    if _course_pair_present(directory, "SIGNS", "train_signs.h5", "test_signs.h5"):
         return load_signs_dataset(directory), f"the course's SIGNS files in {directory}"
     return load_digits_dataset(), "handwritten digits 0-9 from scikit-learn (real scans)"
 
@@ -266,6 +287,7 @@ def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2,
 
     ``directory/<class name>/*.jpg`` is split by ``keras.utils.image_dataset_from_directory``
     (``validation_split=validation_fraction``, same ``seed`` for both subsets, as in the course).
+    ``image_size`` is (height, width), two positive integers; ``validation_fraction`` a number in (0, 1).
     Returns the course tuple ``(X_train, Y_train, X_test, Y_test, classes)`` with X
     (m, *image_size, 3) uint8 and Y (1, m) int labels in the order of ``classes``.
     """
@@ -275,12 +297,16 @@ def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2,
     if not directory.is_dir():
         raise FileNotFoundError(f"directory: {directory} is not a folder of class sub-folders")
     check_seed("seed", seed)
+    image_size = check_shape("image_size", image_size, 2)
+    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real):
+        raise TypeError(f"validation_fraction must be a number in (0, 1), "
+                        f"got {type(validation_fraction).__name__} {validation_fraction!r}")
     if not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
     splits = []
     for subset in ("training", "validation"):
         ds = keras.utils.image_dataset_from_directory(
-            directory, image_size=tuple(image_size), batch_size=None, shuffle=True, seed=seed,
+            directory, image_size=image_size, batch_size=None, shuffle=True, seed=seed,
             validation_split=validation_fraction, subset=subset, verbose=False)
         classes = np.array(ds.class_names)
         x, y = zip(*[(image.numpy(), label.numpy()) for image, label in ds])

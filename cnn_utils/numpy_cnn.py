@@ -71,12 +71,20 @@ def _check_conv_inputs(A_prev, W, b, hparameters):
 
 
 def _output_size(n, f, stride, pad, name):
+    """floor((n + 2 * pad - f) / stride) + 1 for a convolution whose filter size f is W.shape[0]."""
     if f > n + 2 * pad:
         raise ValueError(
-            f"the {f}x{f} window is larger than the padded input: {name} is {n} "
+            f"W's filter size f={f} (W.shape[0]) is larger than the padded input: {name} is {n} "
             f"(+ 2 * pad = {n + 2 * pad})"
         )
     return (n + 2 * pad - f) // stride + 1
+
+
+def _pool_output_size(n, f, stride, name):
+    """floor((n - f) / stride) + 1 for a pooling window of size f = hparameters['f'] (no padding)."""
+    if f > n:
+        raise ValueError(f"hparameters['f']={f} is larger than the input: {name} is {n}")
+    return (n - f) // stride + 1
 
 
 def conv_output_shape(A_shape, W_shape, stride, pad):
@@ -102,8 +110,8 @@ def _check_pool_inputs(A_prev, hparameters, mode):
     f = _hparameter(hparameters, "f", 1)
     stride = _hparameter(hparameters, "stride", 1)
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = _output_size(n_H_prev, f, stride, 0, "A_prev height")
-    n_W = _output_size(n_W_prev, f, stride, 0, "A_prev width")
+    n_H = _pool_output_size(n_H_prev, f, stride, "A_prev height")
+    n_W = _pool_output_size(n_W_prev, f, stride, "A_prev width")
     return A_prev, f, stride, (m, n_H, n_W, n_C)
 
 

@@ -182,3 +182,52 @@ def test_load_image_folder_rejects_bad_input(tmp_path):
         datasets.load_image_folder(3)
     with pytest.raises(ValueError, match="validation_fraction"):
         datasets.load_image_folder(tmp_path, validation_fraction=1.5)
+
+
+@pytest.mark.parametrize("loader, prefix, name", [
+    (datasets.binary_dataset, "happy", "happy-house"),
+    (datasets.multiclass_dataset, "signs", "SIGNS"),
+])
+@pytest.mark.parametrize("present", ["train", "test"])
+def test_only_one_course_file_is_an_error_naming_the_missing_one(tmp_path, loader, prefix, name, present):
+    _write_course_files(tmp_path, prefix)
+    missing = "test" if present == "train" else "train"
+    (tmp_path / f"{missing}_{prefix}.h5").unlink()
+    with pytest.raises(FileNotFoundError) as info:
+        loader(tmp_path)
+    message = str(info.value)
+    assert f"has {present}_{prefix}.h5 but not {missing}_{prefix}.h5" in message
+    assert f"course's {name} set needs both" in message
+    assert f"Copy {missing}_{prefix}.h5 there too, or remove {present}_{prefix}.h5" in message
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ("0.2", TypeError, "validation_fraction must be a number in \\(0, 1\\), got str '0.2'"),
+    (True, TypeError, "validation_fraction must be a number"),
+    (None, TypeError, "validation_fraction must be a number"),
+    (0, ValueError, "validation_fraction must be in \\(0, 1\\), got 0"),
+    (float("nan"), ValueError, "validation_fraction must be in \\(0, 1\\), got nan"),
+])
+def test_load_image_folder_validates_validation_fraction(tmp_path, bad, error, match):
+    with pytest.raises(error, match=match):
+        datasets.load_image_folder(tmp_path, validation_fraction=bad)
+
+
+@pytest.mark.parametrize("bad, error", [
+    (160, TypeError),           # a single int, not (height, width)
+    ("160", TypeError),
+    ((160.0, 160), TypeError),
+    ((160, 160, 3), ValueError),
+    ((0, 160), ValueError),
+    ((160, -1), ValueError),
+])
+def test_load_image_folder_validates_image_size(tmp_path, bad, error):
+    with pytest.raises(error, match="image_size must be a tuple of 2 positive integers"):
+        datasets.load_image_folder(tmp_path, image_size=bad)
+
+
+def test_load_image_folder_accepts_a_list_image_size(tmp_path):
+    _write_image_folder(tmp_path / "alpaca", {"alpaca": (4, 200), "not alpaca": (4, 40)})
+    x_train, _, x_test, _, _ = datasets.load_image_folder(tmp_path / "alpaca", image_size=[12, 10],
+                                                          validation_fraction=0.25)
+    assert x_train.shape == (6, 12, 10, 3) and x_test.shape == (2, 12, 10, 3)

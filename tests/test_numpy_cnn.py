@@ -281,12 +281,13 @@ def _ok():
     (lambda A, W, b: (A, W, b, {"stride": 1.5, "pad": 0}), TypeError, r"hparameters\['stride'\] must be an integer >= 1"),
     (lambda A, W, b: (A, W, b, {"stride": 1, "pad": -1}), ValueError, r"hparameters\['pad'\] must be an integer >= 0"),
     (lambda A, W, b: (A, W, b, {"stride": 1}), ValueError, "hparameters must contain 'pad'"),
-    (lambda A, W, b: (A[:, :2, :2], W, b, {"stride": 1, "pad": 0}), ValueError, "larger than the padded input"),
+    (lambda A, W, b: (A[:, :2, :2], W, b, {"stride": 1, "pad": 0}), ValueError,
+     r"W's filter size f=3 \(W.shape\[0\]\) is larger than the padded input"),
 ])
 @pytest.mark.parametrize("forward", [nc.conv_forward, nc.conv_forward_loops, nc.conv_transpose_forward])
 def test_conv_bad_input(forward, make_args, error, match):
     args = make_args(*_ok())
-    if forward is nc.conv_transpose_forward and match == "larger than the padded input":
+    if forward is nc.conv_transpose_forward and "larger than the padded input" in match:
         return  # a transposed convolution has no window over its input
     with pytest.raises(error, match=match):
         forward(*args)
@@ -319,7 +320,7 @@ def test_pool_bad_input(forward):
         forward(A[0], {"f": 2, "stride": 2})
     with pytest.raises(ValueError, match=r"hparameters\['stride'\] must be an integer >= 1"):
         forward(A, {"f": 2, "stride": 0})
-    with pytest.raises(ValueError, match="larger than the padded input"):
+    with pytest.raises(ValueError, match=r"hparameters\['f'\]=5 is larger than the input: A_prev height is 4"):
         forward(A, {"f": 5, "stride": 1})
     with pytest.raises(ValueError, match="hparameters must contain 'f'"):
         forward(A, {"stride": 1})
@@ -332,3 +333,32 @@ def test_zero_pad_bad_input():
         nc.zero_pad(np.ones((1, 2, 2, 1)), -1)
     with pytest.raises(ValueError, match="X must be a 4-D array"):
         nc.zero_pad(np.ones((2, 2)), 1)
+
+
+@pytest.mark.parametrize("forward", [nc.conv_forward, nc.conv_forward_loops])
+def test_conv_window_too_large_names_the_filter_size(forward):
+    """A 5x5 filter does not fit a 3x6 input, nor a 2x6 one padded by 1; it fits the 3x6 one padded by 1."""
+    A, W, b = np.ones((1, 3, 6, 2)), np.ones((5, 5, 2, 1)), np.zeros((1, 1, 1, 1))
+    with pytest.raises(ValueError) as info:
+        forward(A, W, b, {"stride": 1, "pad": 0})
+    assert str(info.value) == ("W's filter size f=5 (W.shape[0]) is larger than the padded input: "
+                               "A_prev height is 3 (+ 2 * pad = 3)")
+    with pytest.raises(ValueError, match=r"f=5 .* A_prev height is 2 \(\+ 2 \* pad = 4\)"):
+        forward(A[:, :2], W, b, {"stride": 1, "pad": 1})
+    Z, _ = forward(A, W, b, {"stride": 1, "pad": 1})  # padded to 5x8: the filter just fits
+    assert Z.shape == (1, 1, 4, 1)
+
+
+@pytest.mark.parametrize("forward", [nc.pool_forward, nc.pool_forward_loops])
+def test_pool_window_too_large_names_hparameters_f_and_not_pad(forward):
+    A = np.ones((1, 6, 3, 2))
+    with pytest.raises(ValueError) as info:
+        forward(A, {"f": 4, "stride": 1})
+    message = str(info.value)
+    assert message == "hparameters['f']=4 is larger than the input: A_prev width is 3"
+    assert "pad" not in message
+    A_out, _ = forward(A, {"f": 3, "stride": 1})
+    assert A_out.shape == (1, 4, 1, 2)
+    for backward in (nc.pool_backward, nc.pool_backward_loops):
+        with pytest.raises(ValueError, match=r"hparameters\['f'\]=4 is larger than the input"):
+            backward(np.ones((1, 3, 1, 2)), (A, {"f": 4, "stride": 1}))
