@@ -165,9 +165,21 @@ def checksum_path(path):
     return path.with_name(path.name + ".sha256")
 
 
-def write_checksum(path):
-    """Write ``path``'s SHA-256 into its ``.sha256`` file (atomically); return the digest."""
-    digest = sha256_of(path)
+def write_checksum(path, digest=None):
+    """Write ``path``'s SHA-256 into its ``.sha256`` file (atomically); return the digest.
+
+    Arguments:
+        digest: the hex SHA-256 to record, or None to compute it from ``path``
+            (which must then exist). Pass it to record a file that is still
+            being prepared under a temporary name.
+    """
+    path = check_path("path", path)
+    if digest is None:
+        digest = sha256_of(path)
+    elif not isinstance(digest, str):
+        raise TypeError(f"digest must be a str of 64 hex digits or None, got {type(digest).__name__}")
+    elif not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise ValueError(f"digest must be 64 lowercase hex digits or None, got {digest!r}")
     with atomic_path(checksum_path(path)) as tmp:
         Path(tmp).write_text(digest + "\n")
     return digest
@@ -223,13 +235,44 @@ def hed_model():
     return HED(weights=str(hed_weights_file()))
 
 
+def _check_against_hed(weights_file, hed):
+    """Raise ``AssetError`` unless VGG16 loaded from ``weights_file`` computes HED's conv features.
+
+    One (1, 32, 32, 3) input through the 13 conv layers: ``block5_conv3`` of
+    the loaded base must match HED's ``block5`` output (1, 2, 2, 512).
+    """
+    import keras
+    import numpy as np
+
+    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    base.load_weights(weights_file)
+    x = np.random.default_rng(0).uniform(-128.0, 128.0, size=(1, 32, 32, 3)).astype("float32")
+    ours = np.asarray(keras.Model(base.input, base.get_layer("block5_conv3").output)(x))
+    h = x
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
+        h = block(h)
+    theirs = np.asarray(h)
+    if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-5, atol=1e-4):
+        diff = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else "shape"
+        raise AssetError(f"the VGG16 weights converted from HED do not reproduce HED's conv features "
+                         f"(max difference {diff}); reinstall {HED_WEIGHTS['package']}=="
+                         f"{HED_WEIGHTS['version']}, then {REPAIR}")
+
+
 def convert_hed_to_vgg16(path=VGG16_HED_PATH):
     """Copy the HED model's 13 conv layers into a VGG16 conv base and save its weights.
 
     The HED blocks reuse ``keras.applications.VGG16``'s layers, so each conv
     layer keeps its VGG16 name (``block1_conv1`` .. ``block5_conv3``) and is copied
-    to the layer of the same name. Writes ``path`` and its ``.sha256`` file,
-    each atomically, and returns ``path``.
+    to the layer of the same name. Writes ``path`` and its ``.sha256`` file and
+    returns ``path``.
+
+    The steps run in an order that keeps an interruption harmless: the weights
+    are saved under a temporary name, loaded back and checked against HED, and
+    hashed; then the ``.sha256`` record is written (atomically), and only then
+    are the weights renamed into place. Stopped at any step, this leaves either
+    the previous valid pair or files that :func:`verified` refuses (it names
+    ``make assets``), and no temporary file.
     """
     import keras
 
@@ -248,12 +291,13 @@ def convert_hed_to_vgg16(path=VGG16_HED_PATH):
     if copied != expected:
         raise AssetError(f"HED conv layers {copied} do not match VGG16's {expected}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Keras only writes names ending in .weights.h5: stage in a scratch folder, then move.
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
-        staged = Path(scratch) / path.name
+        staged = Path(scratch) / path.name  # Keras only reads and writes names ending in .weights.h5
         vgg.save_weights(staged)
-        shutil.move(str(staged), str(tmp))
-    write_checksum(path)
+        _check_against_hed(staged, hed)
+        os.replace(staged, tmp)  # same folder: a rename, the bytes just checked
+        write_checksum(path, sha256_of(tmp))
+    # Leaving atomic_path renamed the weights into place, after their record was written.
     return path
 
 

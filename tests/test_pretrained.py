@@ -1,4 +1,5 @@
 """Tests for cnn_utils.pretrained: the VGG16 base converted from HED, checksums, atomic writes."""
+import os
 import shutil
 import subprocess
 import tarfile
@@ -91,17 +92,109 @@ def test_conversion_writes_verified_file_and_is_idempotent(weights_path, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, target.name + ".sha256"]
 
 
-def test_failed_conversion_leaves_nothing_on_disk(tmp_path, monkeypatch):
-    def crash(self, filepath, *args, **kwargs):
-        with open(filepath, "wb") as f:
-            f.write(b"half-written")
-        raise OSError("disk full")
+class Interrupted(Exception):
+    """Stands for the process being stopped at one step of the conversion."""
 
-    monkeypatch.setattr(keras.Model, "save_weights", crash)
+
+def _interrupt_conversion_at(step, target, monkeypatch):
+    """Make ``convert_hed_to_vgg16(target)`` stop at ``step``: each is one of its writes or checks."""
+    if step == "save":  # Keras stops half way through writing the weights
+        def save(self, filepath, *args, **kwargs):
+            Path(filepath).write_bytes(b"half-written")
+            raise Interrupted(step)
+
+        monkeypatch.setattr(keras.Model, "save_weights", save)
+    elif step == "check":  # the weights saved are not HED's: the load-back check must refuse them
+        real_save = keras.Model.save_weights
+
+        def save(self, filepath, *args, **kwargs):
+            layer = self.get_layer("block3_conv2")
+            kernel, bias = layer.get_weights()
+            layer.set_weights([np.zeros_like(kernel), bias])
+            real_save(self, filepath, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, "save_weights", save)
+    elif step == "hash":
+        def sha256_of(path):
+            raise Interrupted(step)
+
+        monkeypatch.setattr(pretrained, "sha256_of", sha256_of)
+    else:  # "record" or "rename": the final rename of the .sha256 record or of the weights
+        destination = pretrained.checksum_path(target) if step == "record" else target
+        real_replace = os.replace
+
+        def replace(src, dst):
+            if Path(dst) == destination:
+                raise Interrupted(step)
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("step", ["save", "check", "hash", "record", "rename"])
+@pytest.mark.parametrize("before", ["nothing", "valid pair"])
+def test_interrupted_conversion_leaves_old_pair_or_nothing_that_verifies(before, step, tmp_path, monkeypatch):
     target = tmp_path / "vgg16.weights.h5"
-    with pytest.raises(OSError, match="disk full"):
+    old = b"weights of an earlier conversion"
+    if before == "valid pair":
+        target.write_bytes(old)
+        pretrained.write_checksum(target)
+        old_record = pretrained.checksum_path(target).read_text()
+    _interrupt_conversion_at(step, target, monkeypatch)
+    error = AssetError if step == "check" else Interrupted
+    with pytest.raises(error, match="reproduce HED" if step == "check" else step):
         pretrained.convert_hed_to_vgg16(target)
-    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    files = sorted(p.name for p in tmp_path.iterdir())  # no temporary file or scratch folder is left
+    if step != "rename":  # stopped before the weights were renamed: the old state, untouched
+        if before == "nothing":
+            assert files == []
+        else:
+            assert files == [target.name, target.name + ".sha256"]
+            assert target.read_bytes() == old
+            assert pretrained.checksum_path(target).read_text() == old_record
+            assert pretrained.verified(target) == target
+        return
+    # Stopped after the new record was written, before the new weights were renamed in:
+    # the pair no longer matches, and loading says how to repair it.
+    assert files == ([target.name] if before == "valid pair" else []) + [target.name + ".sha256"]
+    if before == "valid pair":
+        assert target.read_bytes() == old
+    with pytest.raises(AssetError, match=("corrupted" if before == "valid pair" else "missing") + ".*make assets"):
+        pretrained.verified(target)
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.vgg16_base(weights_path=target)
+    assert pretrained.prepare_vgg16_hed(target) == target  # `make assets` repairs it
+    assert pretrained.verified(target) == target
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name, target.name + ".sha256"]
+
+
+def test_conversion_checks_the_saved_weights_against_hed(weights_path):
+    hed = pretrained.hed_model()
+    pretrained._check_against_hed(weights_path, hed)  # the real asset passes
+    with pytest.raises(AssetError, match="reproduce HED's conv features.*make assets"):
+        pretrained._check_against_hed(weights_path, _HEDWithOneBlockChanged(hed))
+
+
+class _HEDWithOneBlockChanged:
+    """HED's five blocks, with block4's output shifted: stands for a conversion that went wrong."""
+
+    def __init__(self, hed):
+        self.block1, self.block2, self.block3, self.block5 = hed.block1, hed.block2, hed.block3, hed.block5
+        self.block4 = lambda x: hed.block4(x) + 1.0
+
+
+def test_write_checksum_records_a_given_digest(tmp_path):
+    path = tmp_path / "small.weights.h5"
+    path.write_bytes(b"weights")
+    digest = pretrained.sha256_of(path)
+    assert pretrained.write_checksum(tmp_path / "later.weights.h5", digest) == digest
+    assert pretrained.checksum_path(tmp_path / "later.weights.h5").read_text() == digest + "\n"
+    with pytest.raises(ValueError, match="digest"):
+        pretrained.write_checksum(path, "not a sha256")
+    with pytest.raises(TypeError, match="digest"):
+        pretrained.write_checksum(path, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["later.weights.h5.sha256", "small.weights.h5"]
 
 
 def test_hed_edge_map_is_a_probability_map_that_finds_edges():
