@@ -10,17 +10,28 @@ shape, dtype, values, or a Keras model's layers) and, where it recognises the
 pattern, the effect of the mistake: values off by a constant or by one of the
 inputs (a missing bias), scaled by a factor, transposed, sign flipped, NaN or
 all zero, or a spatial size that points at the stride or padding.
+
+Each exercise of the course also has its own check, named after it, in the
+spirit of the course's public tests: ``checks.conv_forward_test(conv_forward)``
+runs the learner's function on fixed inputs (several cases: strides, paddings,
+modes), compares every result with the reference and prints ``All tests
+passed`` once. Models are compared layer by layer as they were when the
+learner's function returned them (type, output shape, parameters, settings,
+and whether the layer is trainable).
 """
 import inspect
 import itertools
 
 import numpy as np
 
+from cnn_utils.validation import check_real
+
 PASSED = "All tests passed"
 NOT_IMPLEMENTED = "is not implemented yet"
 
 # Layer settings that change what a layer computes without changing its output shape or parameter count.
-LAYER_SETTINGS = ("activation", "kernel_size", "strides", "padding", "pool_size", "rate")
+LAYER_SETTINGS = ("activation", "kernel_size", "strides", "padding", "pool_size", "rate", "momentum",
+                  "epsilon", "trainable")
 
 
 def _describe(path):
@@ -37,14 +48,38 @@ def _layer_summary(layer):
     return layer.__class__.__name__, tuple(layer.output.shape), layer.count_params(), settings
 
 
-def _compare_models(learner, reference, where):
+class ModelSummary:
+    """What a check compares of a ``keras.Model``, taken at one moment.
+
+    A snapshot, so that a later change to a shared layer (a reference that
+    freezes the base the learner's model also holds) cannot hide a difference.
+    """
+
+    def __init__(self, model):
+        self.layers = [_layer_summary(layer) for layer in model.layers]
+        self.count_params = model.count_params()
+
+
+def _snapshot(value):
+    """``value`` with every ``keras.Model`` in it (also inside tuples, lists, dicts) replaced by its summary."""
     import keras
 
-    if not isinstance(learner, keras.Model):
+    if isinstance(value, keras.Model):
+        return ModelSummary(value)
+    if isinstance(value, dict):
+        return {key: _snapshot(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        items = [_snapshot(item) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
+def _compare_models(learner, reference, where):
+    if not isinstance(learner, ModelSummary):
         raise AssertionError(f"{where}: expected a keras.Model, got {type(learner).__name__}")
     for i, (got_layer, want_layer) in enumerate(zip(learner.layers, reference.layers)):
-        got_type, got_shape, got_params, got_settings = _layer_summary(got_layer)
-        want_type, want_shape, want_params, want_settings = _layer_summary(want_layer)
+        got_type, got_shape, got_params, got_settings = got_layer
+        want_type, want_shape, want_params, want_settings = want_layer
         if (got_type, got_shape) != (want_type, want_shape):
             raise AssertionError(
                 f"{where}: layer {i} is {got_type} with output shape {got_shape}, "
@@ -62,9 +97,9 @@ def _compare_models(learner, reference, where):
         raise AssertionError(
             f"{where}: {len(learner.layers)} layers, expected {len(reference.layers)}"
         )
-    if learner.count_params() != reference.count_params():
+    if learner.count_params != reference.count_params:
         raise AssertionError(
-            f"{where}: {learner.count_params():,} parameters, expected {reference.count_params():,}"
+            f"{where}: {learner.count_params:,} parameters, expected {reference.count_params:,}"
         )
 
 
@@ -127,6 +162,9 @@ def _value_effect(got, want, inputs, close):
     matched = _matches_input(diff, inputs, close)
     if matched or got.size == 1:  # one number alone does not tell an offset from a factor
         return matched
+    factor = _factor(got, want, close)
+    if factor is not None and close(want, want.flat[0]):  # a constant array: a factor is the likelier story
+        return f"the values are scaled by a factor {factor:.4g} (a missing or extra normalisation?)"
     if close(diff, diff.flat[0]):
         return f"the values are off by a constant {diff.flat[0]:.4g} (is a bias missing or added twice?)"
     if got.ndim >= 2 and got.shape[-1] < got.size:
@@ -135,12 +173,18 @@ def _value_effect(got, want, inputs, close):
             offsets = np.array2string(per_channel[0], precision=3, threshold=8)
             return (f"the values are off by a constant per channel (last axis): {offsets} "
                     "(is a bias missing or added twice?)")
-    nonzero = np.abs(want) > 0
-    if nonzero.any():
-        factor = float(np.median(got[nonzero] / want[nonzero]))
-        if close(got, factor * want):
-            return f"the values are scaled by a factor {factor:.4g} (a missing or extra normalisation?)"
+    if factor is not None:
+        return f"the values are scaled by a factor {factor:.4g} (a missing or extra normalisation?)"
     return None
+
+
+def _factor(got, want, close):
+    """The factor ``k`` with ``got == k * want``, or None."""
+    nonzero = np.abs(want) > 0
+    if not nonzero.any():
+        return None
+    factor = float(np.median(got[nonzero] / want[nonzero]))
+    return factor if close(got, factor * want) else None
 
 
 def _shape_effect(got, want, close):
@@ -175,9 +219,7 @@ def _assert_same_array(got, want, where, rtol, atol, inputs):
         effect = _shape_effect(got_arr, want_arr, close)
         raise AssertionError(f"{where}: wrong shape {got_arr.shape}, expected {want_arr.shape}"
                              + (f": {effect}" if effect else ""))
-    if want_arr.dtype.kind != got_arr.dtype.kind and not (
-        want_arr.dtype.kind in "fiu" and got_arr.dtype.kind in "fiu"
-    ):
+    if got_arr.dtype != want_arr.dtype and not (got_arr.dtype.kind in "US" and want_arr.dtype.kind in "US"):
         raise AssertionError(f"{where}: wrong dtype {got_arr.dtype}, expected {want_arr.dtype}")
     if want_arr.dtype.kind in "fiu":
         if not np.allclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True):
@@ -204,10 +246,11 @@ def assert_same(got, want, path=(), rtol=1e-5, atol=1e-6, inputs=None):
     Raises ``AssertionError`` naming the first difference and, where it is
     recognised, its effect.
     """
-    import keras
-
+    check_real("rtol", rtol, 0)
+    check_real("atol", atol, 0)
+    got, want = _snapshot(got), _snapshot(want)
     where = _describe(path)
-    if isinstance(want, keras.Model):
+    if isinstance(want, ModelSummary):
         _compare_models(got, want, where)
         return
     if isinstance(want, dict):
@@ -244,6 +287,34 @@ def _named_arguments(fn, args, kwargs):
         return named
 
 
+def _copy_arrays(value):
+    """``value`` with every NumPy array in it (also inside tuples, lists, dicts) copied; other objects shared."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {key: _copy_arrays(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        items = [_copy_arrays(item) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
+def _compare_call(learner_fn, reference_fn, args, kwargs, rtol, atol):
+    """Call both functions on copies of the same arguments; raise ``AssertionError`` if the outputs differ."""
+    try:
+        got = learner_fn(*_copy_arrays(args), **_copy_arrays(kwargs))
+    except NotImplementedError as err:
+        message = str(err)
+        if NOT_IMPLEMENTED not in message:
+            name = getattr(learner_fn, "__name__", "the function")
+            message = f"{name} {NOT_IMPLEMENTED}: {message}"
+        raise AssertionError(message) from None
+    got = _snapshot(got)  # before the reference runs: it may change layers both models share
+    want = reference_fn(*_copy_arrays(args), **_copy_arrays(kwargs))
+    inputs = _named_arguments(reference_fn, args, kwargs)
+    assert_same(got, want, rtol=rtol, atol=atol, inputs=inputs)
+
+
 def compare(learner_fn, reference_fn, *args, rtol=1e-5, atol=1e-6, **kwargs):
     """Call both functions with the same arguments and assert that their outputs match.
 
@@ -251,19 +322,455 @@ def compare(learner_fn, reference_fn, *args, rtol=1e-5, atol=1e-6, **kwargs):
     first difference otherwise. Arrays passed in are copied for each call, so a
     function that modifies its inputs cannot hide a difference.
     """
-    import copy
-
     if not callable(learner_fn) or not callable(reference_fn):
         raise TypeError("learner_fn and reference_fn must be callables")
-    try:
-        got = learner_fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-    except NotImplementedError as err:
-        message = str(err)
-        if NOT_IMPLEMENTED not in message:
-            name = getattr(learner_fn, "__name__", "the function")
-            message = f"{name} {NOT_IMPLEMENTED}: {message}"
-        raise AssertionError(message) from None
-    want = reference_fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-    inputs = _named_arguments(reference_fn, args, kwargs)
-    assert_same(got, want, rtol=rtol, atol=atol, inputs=inputs)
+    check_real("rtol", rtol, 0)
+    check_real("atol", atol, 0)
+    _compare_call(learner_fn, reference_fn, args, kwargs, rtol, atol)
     print(PASSED)
+
+
+# --- One check per exercise ------------------------------------------------------------------
+# Each check takes the learner's function (and, where the notebook has built them, the pretrained
+# model or database it needs), runs it on fixed inputs and compares it with the reference.
+
+def _check_cases(target, reference, cases, rtol=1e-5, atol=1e-6):
+    """Compare ``target`` with ``reference`` on every ``(label, args, kwargs)`` case; print PASSED once.
+
+    A failing case is named by its label (for example ``stride 2, pad 1:``) before the difference.
+    """
+    if not callable(target):
+        raise TypeError(f"target must be the function to check, got {type(target).__name__}")
+    for label, args, kwargs in cases:
+        try:
+            _compare_call(target, reference, args, kwargs, rtol, atol)
+        except AssertionError as err:
+            if not label or NOT_IMPLEMENTED in str(err):
+                raise
+            raise AssertionError(f"{label}: {err}") from None
+    print(PASSED)
+
+
+def _block_model(block, input_shapes, **kwargs):
+    """A ``keras.Model`` around one call of a block function, so that its layers can be compared."""
+    import keras
+
+    inputs = [keras.Input(shape) for shape in input_shapes]
+    return keras.Model(inputs, block(*inputs, **kwargs))
+
+
+# Week 1: convolution step by step (NumPy)
+
+def zero_pad_test(target):
+    """Check ``zero_pad(X, pad)`` on a batch of 4 images and on a non-square one."""
+    from cnn_utils import numpy_cnn
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 3, 3, 2))
+    cases = [("pad 3", (x, 3), {}), ("pad 1, non-square", (rng.standard_normal((1, 2, 5, 1)), 1), {}),
+             ("pad 0", (x, 0), {})]
+    _check_cases(target, numpy_cnn.zero_pad, cases)
+
+
+def conv_single_step_test(target):
+    """Check ``conv_single_step(a_slice_prev, W, b)`` on a 4x4x3 slice."""
+    from cnn_utils import numpy_cnn
+
+    rng = np.random.default_rng(1)
+    a_slice_prev, W = rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3))
+    b = rng.standard_normal((1, 1, 1))
+    _check_cases(target, numpy_cnn.conv_single_step, [("", (a_slice_prev, W, b), {})])
+
+
+def conv_forward_test(target):
+    """Check ``conv_forward(A_prev, W, b, hparameters)`` for three strides and paddings."""
+    from cnn_utils import numpy_cnn
+
+    rng = np.random.default_rng(1)
+    A_prev = rng.standard_normal((2, 5, 7, 4))
+    W = rng.standard_normal((3, 3, 4, 8))
+    b = rng.standard_normal((1, 1, 1, 8))
+    cases = [(f"hparameters {h}", (A, W, b, h), {})
+             for A, h in ((A_prev, {"pad": 1, "stride": 2}), (A_prev, {"pad": 0, "stride": 1}),
+                          (A_prev[:, :, :5], {"pad": 2, "stride": 3}))]
+    _check_cases(target, numpy_cnn.conv_forward, cases)
+
+
+def pool_forward_test(target):
+    """Check ``pool_forward(A_prev, hparameters, mode)`` in both modes for three windows and strides."""
+    from cnn_utils import numpy_cnn
+
+    A_prev = np.random.default_rng(1).standard_normal((2, 5, 5, 3))
+    cases = [(f"mode {mode!r}, hparameters {h}", (A_prev, h, mode), {})
+             for h in ({"stride": 1, "f": 3}, {"stride": 2, "f": 3}, {"stride": 2, "f": 2})
+             for mode in ("max", "average")]
+    _check_cases(target, numpy_cnn.pool_forward, cases)
+
+
+def conv_backward_test(target):
+    """Check ``conv_backward(dZ, cache)`` after three forward passes with different strides and paddings."""
+    from cnn_utils import numpy_cnn
+
+    rng = np.random.default_rng(1)
+    A_prev = rng.standard_normal((10, 4, 4, 3))
+    W = rng.standard_normal((2, 2, 3, 8))
+    b = rng.standard_normal((1, 1, 1, 8))
+    cases = []
+    for h in ({"pad": 2, "stride": 2}, {"pad": 0, "stride": 1}, {"pad": 1, "stride": 3}):
+        Z, cache = numpy_cnn.conv_forward(A_prev, W, b, h)
+        cases.append((f"hparameters {h}", (rng.standard_normal(Z.shape), cache), {}))
+    _check_cases(target, numpy_cnn.conv_backward, cases)
+
+
+def create_mask_from_window_test(target):
+    """Check ``create_mask_from_window(x)`` on a 2x3 window."""
+    from cnn_utils import numpy_cnn
+
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    _check_cases(target, numpy_cnn.create_mask_from_window, [("", (x,), {})])
+
+
+def distribute_value_test(target):
+    """Check ``distribute_value(dz, shape)`` for a square and a non-square window."""
+    from cnn_utils import numpy_cnn
+
+    _check_cases(target, numpy_cnn.distribute_value, [("shape (2, 2)", (2.0, (2, 2)), {}),
+                                                       ("shape (3, 2)", (1.5, (3, 2)), {})])
+
+
+def pool_backward_test(target):
+    """Check ``pool_backward(dA, cache, mode)`` in both modes, with overlapping and separate windows."""
+    from cnn_utils import numpy_cnn
+
+    rng = np.random.default_rng(1)
+    A_prev = rng.standard_normal((5, 5, 3, 2))
+    cases = []
+    for h in ({"stride": 1, "f": 2}, {"stride": 2, "f": 2}):
+        for mode in ("max", "average"):
+            A, cache = numpy_cnn.pool_forward(A_prev, h, mode)
+            cases.append((f"mode {mode!r}, hparameters {h}", (rng.standard_normal(A.shape), cache, mode), {}))
+    _check_cases(target, numpy_cnn.pool_backward, cases)
+
+
+# Week 1: ConvNets in Keras
+
+def happyModel_test(target):
+    """Check ``happyModel()`` layer by layer."""
+    from cnn_utils import convnets
+
+    _check_cases(target, convnets.happyModel, [("", (), {})])
+
+
+def convolutional_model_test(target):
+    """Check ``convolutional_model(input_shape, classes)`` layer by layer, with 6 and 10 classes."""
+    from cnn_utils import convnets
+
+    _check_cases(target, convnets.convolutional_model, [("6 classes", ((64, 64, 3),), {}),
+                                                         ("10 classes", ((64, 64, 3),), {"classes": 10})])
+
+
+# Week 2: residual networks
+
+def _ones(seed=0):
+    import keras
+
+    return keras.initializers.Constant(1.0)
+
+
+def identity_block_test(target):
+    """Check ``identity_block`` values in training and inference mode, with two window sizes."""
+    from cnn_utils import resnet
+
+    X = np.concatenate([np.full((1, 4, 4, 3), v, "float32") for v in (-1, 1, 3)])
+    cases = [("f=2, inference mode", (X,), {"f": 2, "filters": [4, 4, 3], "training": False, "initializer": _ones}),
+             ("f=2, training mode", (X,), {"f": 2, "filters": [4, 4, 3], "training": True, "initializer": _ones}),
+             ("f=3, default initializer", (X,), {"f": 3, "filters": [2, 5, 3], "training": False})]
+    _check_cases(target, resnet.identity_block, cases)
+
+
+def convolutional_block_test(target):
+    """Check ``convolutional_block`` values with strides 2 and 1, in training and inference mode."""
+    from cnn_utils import resnet
+
+    X = np.random.default_rng(0).normal(size=(3, 4, 4, 6)).astype("float32")
+    cases = [("s=2, inference mode", (X,), {"f": 2, "filters": [2, 4, 6], "training": False}),
+             ("s=2, training mode", (X,), {"f": 2, "filters": [2, 4, 6], "training": True}),
+             ("s=1", (X,), {"f": 3, "filters": [4, 4, 8], "s": 1, "training": False})]
+    _check_cases(target, resnet.convolutional_block, cases)
+
+
+def ResNet50_test(target):
+    """Check ``ResNet50(input_shape, classes)`` layer by layer."""
+    from cnn_utils import resnet
+
+    _check_cases(target, resnet.ResNet50, [("", ((64, 64, 3), 6), {})])
+
+
+# Week 2: transfer learning
+
+def data_augmenter_test(target):
+    """Check ``data_augmenter(eigenvalues, eigenvectors, seed)``: its layers and its output for a fixed seed."""
+    from cnn_utils import transfer
+
+    images = np.random.default_rng(0).uniform(0, 255, (4, 48, 48, 3)).astype("float32")
+    eigenvalues, eigenvectors = transfer.rgb_pca(images)
+
+    def layers_and_output(make_augmenter):
+        def run(eigenvalues, eigenvectors, images):
+            augmenter = make_augmenter(eigenvalues, eigenvectors, seed=1)
+            return [type(layer).__name__ for layer in augmenter.layers], np.asarray(augmenter(images, training=True))
+        return run
+
+    _check_cases(layers_and_output(target), layers_and_output(transfer.data_augmenter),
+                 [("", (eigenvalues, eigenvectors, images), {})], atol=1e-3)
+
+
+def transfer_model_test(target, base):
+    """Check ``transfer_model(image_shape, data_augmentation, base, num_classes)`` layer by layer.
+
+    ``base`` is the pretrained base the notebook built. It is made trainable
+    before the learner's function runs, so a model that forgets to freeze it
+    is caught; the reference then leaves it frozen.
+    """
+    import keras
+
+    from cnn_utils import transfer
+
+    augmenter = keras.Sequential([keras.layers.RandomFlip("horizontal")], name="data_augmentation")
+
+    def build(make_model):
+        def run(image_shape, num_classes):
+            base.trainable = True
+            return make_model(image_shape, augmenter, base, num_classes)
+        return run
+
+    _check_cases(build(target), build(transfer.transfer_model), [("", ((64, 64), 3), {})])
+
+
+# Week 3: localization
+
+def localization_loss_test(target):
+    """Check ``localization_loss(y_true, y_pred)`` on examples with and without an object."""
+    from cnn_utils import localization
+
+    rng = np.random.default_rng(1)
+    y_true = np.concatenate([rng.integers(0, 2, (6, 1)), rng.uniform(size=(6, 7))], axis=1).astype(np.float32)
+    y_pred = rng.uniform(size=(6, 8)).astype(np.float32)
+    _check_cases(target, localization.localization_loss, [("", (y_true, y_pred), {})])
+
+
+# Week 3: YOLO
+
+def yolo_filter_boxes_test(target):
+    """Check ``yolo_filter_boxes`` on a 19x19x5 output with 80 classes, at two thresholds."""
+    from cnn_utils import yolo
+
+    rng = np.random.default_rng(1)
+    boxes = rng.normal(4, 4, (19, 19, 5, 4)).astype("float32")
+    confidence = rng.uniform(0, 1, (19, 19, 5, 1)).astype("float32")
+    probs = rng.dirichlet(np.full(80, 0.05), (19, 19, 5)).astype("float32")
+    cases = [("threshold 0.5", (boxes, confidence, probs, 0.5), {}),
+             ("default threshold", (boxes, confidence, probs), {})]
+    _check_cases(target, yolo.yolo_filter_boxes, cases)
+
+
+def iou_test(target):
+    """Check ``iou(box1, box2)`` on intersecting, separate, corner-touching and edge-touching boxes."""
+    from cnn_utils import yolo
+
+    cases = {"intersecting": ((2, 1, 4, 3), (1, 2, 3, 4)),
+             "not intersecting": ((1, 2, 3, 4), (5, 6, 7, 8)),
+             "touching corners": ((1, 1, 2, 2), (2, 2, 3, 3)),
+             "touching edges": ((1, 1, 3, 3), (2, 3, 3, 4)),
+             "one inside the other": ((0, 0, 4, 4), (1, 1, 2, 2))}
+    _check_cases(target, yolo.iou, [(name, boxes, {}) for name, boxes in cases.items()])
+
+
+def yolo_non_max_suppression_test(target):
+    """Check per-class ``yolo_non_max_suppression`` on 60 overlapping boxes of 3 classes."""
+    from cnn_utils import yolo
+
+    rng = np.random.default_rng(2)
+    corner = rng.uniform(0, 60, (60, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(10, 40, (60, 2))], axis=1).astype("float32")
+    scores = rng.permutation(60).astype("float32") / 60 + 0.01
+    classes = rng.integers(0, 3, 60)
+    cases = [("max_boxes 10, iou_threshold 0.5", (scores, boxes, classes, 10, 0.5), {}),
+             ("max_boxes 20, iou_threshold 0.3", (scores, boxes, classes, 20, 0.3), {})]
+    _check_cases(target, yolo.yolo_non_max_suppression, cases)
+
+
+def yolo_eval_test(target):
+    """Check ``yolo_eval`` on a random 19x19x5x85 output decoded with YOLOv2's COCO anchors."""
+    from cnn_utils import darknet, yolo
+    from cnn_utils.config import DATA_DIR
+
+    anchors, num_classes = darknet.region_params(DATA_DIR / "darknet" / "yolov2.cfg")
+    rng = np.random.default_rng(3)
+    raw = rng.normal(0, 1, (1, 19, 19, 5, 5 + num_classes)).astype("float32")
+    raw[..., 4] += 2.0   # fairly confident boxes
+    raw[..., 5:] *= 4.0  # peaked class probabilities
+    outputs = yolo.yolo_head(raw, anchors, num_classes)
+    cases = [("default arguments", (outputs,), {}),
+             ("image 608x608, 5 boxes", (outputs,), {"image_shape": (608, 608), "max_boxes": 5})]
+    _check_cases(target, yolo.yolo_eval, cases, rtol=1e-4, atol=1e-3)
+
+
+# Week 3: U-Net
+
+def conv_block_test(target):
+    """Check ``conv_block`` layer by layer: a first block, and a bottom block with dropout and no pooling."""
+    from cnn_utils import unet
+
+    def build(block):
+        return lambda shape, **kwargs: _block_model(block, [shape], **kwargs)
+
+    cases = [("first block", ((96, 128, 3),), {"n_filters": 32}),
+             ("dropout, no pooling", ((12, 16, 256),), {"n_filters": 512, "dropout_prob": 0.3, "max_pooling": False})]
+    _check_cases(build(target), build(unet.conv_block), cases)
+
+
+def upsampling_block_test(target):
+    """Check ``upsampling_block`` layer by layer."""
+    from cnn_utils import unet
+
+    def build(block):
+        return lambda **kwargs: _block_model(block, [(12, 16, 256), (24, 32, 128)], **kwargs)
+
+    _check_cases(build(target), build(unet.upsampling_block), [("", (), {"n_filters": 32})])
+
+
+def unet_model_test(target):
+    """Check ``unet_model(input_size, n_filters, n_classes)`` layer by layer (the course's U-Net)."""
+    from cnn_utils import unet
+
+    _check_cases(target, unet.unet_model, [("", ((96, 128, 3), 32, 23), {})])
+
+
+# Week 4: face recognition
+
+def triplet_loss_test(target):
+    """Check ``triplet_loss(y_true, y_pred, alpha)`` with a small and a large margin."""
+    from cnn_utils import faces
+
+    rng = np.random.default_rng(1)
+    y_pred = tuple(rng.normal(0.0, 0.5, (4, 128)).astype("float32") for _ in range(3))
+    cases = [("alpha 0.2", (None, y_pred, 0.2), {}), ("alpha 30", (None, y_pred, 30.0), {})]
+    _check_cases(target, faces.triplet_loss, cases)
+
+
+def _visitors():
+    """Fixed photos for the face checks: altered views of two people in the photos, and the cameraman."""
+    from cnn_utils import datasets, faces
+
+    astronaut = datasets.load_photo("astronaut").astype("float32")
+    hopper = faces.load_image(datasets.load_photo("grace_hopper"))
+    return {"brighter astronaut": np.clip(astronaut * 1.2, 0, 255), "mirrored astronaut": astronaut[:, ::-1],
+            "cropped Grace Hopper": hopper[30:, 20:], "cameraman": faces.load_image(datasets.load_photo("camera"))}
+
+
+def verify_test(target, database, model):
+    """Check ``verify(image, identity, database, model)`` for fixed photos against every identity in ``database``."""
+    from cnn_utils import faces
+
+    if not isinstance(database, dict) or not database:
+        raise TypeError("database must be a non-empty dict {name: encoding}")
+    visitors = _visitors()
+    cases = [(f"{photo} claiming to be {identity}", (visitors[photo], identity, database, model), {})
+             for photo in ("brighter astronaut", "cameraman") for identity in sorted(database)]
+    _check_cases(target, faces.verify, cases)
+
+
+def who_is_it_test(target, database, model):
+    """Check ``who_is_it(image, database, model)`` for fixed photos of people in and out of the photos."""
+    from cnn_utils import faces
+
+    if not isinstance(database, dict) or not database:
+        raise TypeError("database must be a non-empty dict {name: encoding}")
+    cases = [(photo, (image, database, model), {}) for photo, image in _visitors().items()
+             if photo != "brighter astronaut"]
+    _check_cases(target, faces.who_is_it, cases)
+
+
+# Week 4: neural style transfer
+
+def compute_content_cost_test(target):
+    """Check ``compute_content_cost`` on random activations, and of an image with itself."""
+    from cnn_utils import nst
+
+    rng = np.random.default_rng(1)
+    a_C = [rng.standard_normal((1, 4, 4, 3)).astype(np.float32)]
+    a_G = [rng.standard_normal((1, 4, 4, 3)).astype(np.float32)]
+    non_square = [rng.standard_normal((1, 3, 5, 2)).astype(np.float32) for _ in range(2)]
+    cases = [("4x4x3", (a_C, a_G), {}), ("same image", (a_C, a_C), {}),
+             ("3x5x2, content layer last", ([a_G[0], non_square[0]], [a_C[0], non_square[1]]), {})]
+    _check_cases(target, nst.compute_content_cost, cases)
+
+
+def gram_matrix_test(target):
+    """Check ``gram_matrix(A)`` on a 2x3 and a random 3x8 matrix."""
+    from cnn_utils import nst
+
+    small = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]], np.float32)
+    random = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
+    _check_cases(target, nst.gram_matrix, [("2x3", (small,), {}), ("3x8", (random,), {})])
+
+
+def compute_layer_style_cost_test(target):
+    """Check ``compute_layer_style_cost(a_S, a_G)`` on a square and a non-square layer."""
+    from cnn_utils import nst
+
+    rng = np.random.default_rng(3)
+    square = [rng.standard_normal((1, 4, 4, 3)).astype(np.float32) for _ in range(2)]
+    non_square = [rng.standard_normal((1, 2, 5, 4)).astype(np.float32) for _ in range(2)]
+    _check_cases(target, nst.compute_layer_style_cost, [("4x4x3", tuple(square), {}),
+                                                        ("2x5x4", tuple(non_square), {})])
+
+
+def compute_style_cost_test(target):
+    """Check ``compute_style_cost`` with two weighted style layers followed by the content layer."""
+    from cnn_utils import nst
+
+    rng = np.random.default_rng(4)
+    shapes = [(1, 8, 8, 4), (1, 4, 4, 8), (1, 2, 2, 8)]  # two style layers, then the content layer
+    S_out = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    G_out = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    cases = [("weights 0.7, 0.3", (S_out, G_out, [("block1_conv1", 0.7), ("block2_conv1", 0.3)]), {}),
+             ("weights 0.2, 0.8", (S_out, G_out, [("block1_conv1", 0.2), ("block2_conv1", 0.8)]), {})]
+    _check_cases(target, nst.compute_style_cost, cases)
+
+
+def total_cost_test(target):
+    """Check ``total_cost(J_content, J_style, alpha, beta)`` with the default and other weights."""
+    from cnn_utils import nst
+
+    cases = [("default alpha and beta", (3.0, 2.0), {}), ("alpha 5, beta 1", (0.7, 0.1), {"alpha": 5, "beta": 1})]
+    _check_cases(target, nst.total_cost, cases)
+
+
+def train_step_test(target, feature_model):
+    """Check the ``train_step`` that ``target`` (your ``make_train_step``) builds: two steps on 32x32 images.
+
+    ``feature_model`` maps a (1, H, W, 3) image to the list of style-layer
+    outputs followed by the content-layer output (``vgg_model_outputs``).
+    Both the costs of each step and the generated image after them are compared.
+    """
+    import keras
+    import tensorflow as tf
+
+    from cnn_utils import datasets, nst
+
+    content = nst.load_image(datasets.load_photo("chelsea"), (32, 32))
+    style = nst.load_image(nst.style_image_path("starry_night"), (32, 32))
+    a_C, a_S = feature_model(content), feature_model(style)
+
+    def two_steps(make_train_step):
+        def run(start):
+            generated = tf.Variable(start)
+            step = make_train_step(feature_model, a_S, a_C, keras.optimizers.Adam(0.02))
+            costs = [np.array([float(c) for c in step(generated)]) for _ in range(2)]
+            return costs, generated.numpy()
+        return run
+
+    start = nst.initial_generated_image(content, seed=0).numpy()
+    _check_cases(two_steps(target), two_steps(nst.make_train_step), [("", (start,), {})], rtol=1e-3, atol=1e-4)

@@ -23,6 +23,8 @@ from pathlib import Path
 import nbformat
 
 from cnn_utils.checks import NOT_IMPLEMENTED
+from cnn_utils.config import atomic_path
+from cnn_utils.validation import check_path
 
 START = "### START CODE HERE"
 END = "### END CODE HERE"
@@ -33,6 +35,8 @@ DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 
 def placeholder(name):
     """The line that replaces the solution of exercise ``name`` (without indentation)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the exercise's function name (a str), got {type(name).__name__}")
     return PLACEHOLDER.format(name=name)
 
 
@@ -75,6 +79,9 @@ def strip_solutions(source):
 
 def make_student_notebook(src, dst):
     """Write the student version of notebook ``src`` to ``dst``; return the number of exercises."""
+    src, dst = check_path("src", src), check_path("dst", dst)
+    if not src.is_file():
+        raise FileNotFoundError(f"src: no notebook at {src}")
     nb = nbformat.read(src, as_version=4)
     total = 0
     for cell in nb.cells:
@@ -87,9 +94,8 @@ def make_student_notebook(src, dst):
         total += count
         cell.outputs = []
         cell.execution_count = None
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, dst)
+    with atomic_path(dst) as tmp:
+        nbformat.write(nb, tmp)
     return total
 
 
@@ -98,7 +104,10 @@ def main(argv=None):
     if len(argv) != 2:
         raise SystemExit("usage: python -m cnn_utils.exercises SOLUTION_DIR OUTPUT_DIR")
     src_dir, out_dir = Path(argv[0]), Path(argv[1])
-    for src in sorted(src_dir.glob("W*.ipynb")):
+    notebooks = sorted(src_dir.glob("W*.ipynb"))
+    if not notebooks:
+        raise ValueError(f"SOLUTION_DIR {src_dir} holds no W*.ipynb notebooks")
+    for src in notebooks:
         count = make_student_notebook(src, out_dir / src.name)
         print(f"{src.name}: {count} exercises")
 

@@ -1,6 +1,7 @@
 """Exercises mode: student notebooks stop at their first check, and checks name typical mistakes."""
 import ast
 import contextlib
+import re
 import textwrap
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from cnn_utils import checks, exercises
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("W*.ipynb"))
-CHECK_CALL = "checks.compare("
+CHECK_CALL = re.compile(r"\bchecks\.\w+\(")  # checks.compare(...) or an exercise's own check
 KERNEL_TIMEOUT = 300
 GRADED = [
     "zero_pad", "conv_single_step", "conv_forward", "pool_forward", "conv_backward", "pool_backward",
@@ -32,7 +33,7 @@ SOLUTION = '''def zero_pad(X, pad):
     ### END CODE HERE
     return X_pad'''
 
-CHECK = "# NBVAL_CHECK_OUTPUT\nchecks.compare(zero_pad, numpy_cnn.zero_pad, np.ones((2, 3, 3, 1)), 2)"
+CHECK = "# NBVAL_CHECK_OUTPUT\nchecks.zero_pad_test(zero_pad)"
 
 
 def _code_cells(nb):
@@ -124,8 +125,34 @@ def test_student_notebook_fails_at_first_check_then_passes_when_filled(tmp_path)
 
         # A typical mistake (padding the batch axis too) is caught with the shape it produces.
         run(1, correct.replace("((0, 0), (pad, pad)", "((pad, pad), (pad, pad)"))
-        with pytest.raises(CellExecutionError, match=r"wrong shape \(6, 7, 7, 1\), expected \(2, 7, 7, 1\)"):
+        with pytest.raises(CellExecutionError, match=r"pad 3: output: wrong shape \(10, 9, 9, 2\), expected \(4, 9, 9, 2\)"):
             run(2)
+
+
+def test_main_writes_every_student_notebook_and_rejects_bad_arguments(tmp_path, capsys):
+    solution = nbformat.v4.new_notebook()
+    solution.cells = [nbformat.v4.new_code_cell(SOLUTION), nbformat.v4.new_code_cell(CHECK)]
+    for name in ("W0-1_demo.ipynb", "W0-2_demo.ipynb"):
+        nbformat.write(solution, tmp_path / name)
+    exercises.main([str(tmp_path), str(tmp_path / "out")])
+    assert capsys.readouterr().out == "W0-1_demo.ipynb: 1 exercises\nW0-2_demo.ipynb: 1 exercises\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["W0-1_demo.ipynb", "W0-2_demo.ipynb"]
+
+    with pytest.raises(SystemExit, match="usage"):
+        exercises.main([str(tmp_path)])
+    with pytest.raises(ValueError, match="SOLUTION_DIR .* holds no W\\*.ipynb notebooks"):
+        exercises.main([str(tmp_path / "missing"), str(tmp_path / "out")])
+
+
+def test_make_student_notebook_rejects_bad_paths(tmp_path):
+    with pytest.raises(TypeError, match="src"):
+        exercises.make_student_notebook(3, tmp_path / "out.ipynb")
+    with pytest.raises(TypeError, match="dst"):
+        exercises.make_student_notebook(tmp_path / "in.ipynb", None)
+    with pytest.raises(FileNotFoundError, match="src"):
+        exercises.make_student_notebook(tmp_path / "missing.ipynb", tmp_path / "out.ipynb")
+    with pytest.raises(TypeError, match="name"):
+        exercises.placeholder(None)
 
 
 # --- The course's notebooks ----------------------------------------------------------------------
@@ -147,7 +174,7 @@ def _exercise_and_check(nb, name):
     cells = _code_cells(nb)
     for position, (index, cell) in enumerate(cells):
         if name in _exercise_functions(cell.source):
-            check = next(i for i, c in cells[position + 1:] if CHECK_CALL in c.source)
+            check = next(i for i, c in cells[position + 1:] if CHECK_CALL.search(c.source))
             return index, check
     raise AssertionError(f"no exercise {name}")
 
@@ -159,7 +186,7 @@ def test_every_graded_function_is_an_exercise_followed_by_a_check():
         cells = _code_cells(nbformat.read(path, as_version=4))
         for position, (_, cell) in enumerate(cells):
             following = [c.source for _, c in cells[position + 1:position + 3]]
-            if any(CHECK_CALL in source for source in following):
+            if any(CHECK_CALL.search(source) for source in following):
                 found.update(_exercise_functions(cell.source))
     missing = [name for name in GRADED if name not in found]
     assert not missing, f"graded functions without an exercise region followed by a check: {missing}"
@@ -172,8 +199,10 @@ def test_student_notebook_stops_at_its_first_check(path, tmp_path, monkeypatch):
     if exercises.make_student_notebook(path, student_path) == 0:
         pytest.skip(f"{path.name} has no exercises")
     student = nbformat.read(student_path, as_version=4)
-    first_check = next((i for i, cell in _code_cells(student) if CHECK_CALL in cell.source), None)
-    assert first_check is not None, f"{path.name} has exercises but no {CHECK_CALL} cell"
+    first_check = next((i for i, cell in _code_cells(student) if CHECK_CALL.search(cell.source)), None)
+    assert first_check is not None, f"{path.name} has exercises but no check cell"
+    first_exercise = next(name for i, cell in _code_cells(nbformat.read(path, as_version=4)) if i < first_check
+                          for name in _exercise_functions(cell.source))
     student.cells = student.cells[:first_check + 1]  # only what leads to the first check runs
 
     monkeypatch.setenv("CNN_FAST", "1")
@@ -181,7 +210,8 @@ def test_student_notebook_stops_at_its_first_check(path, tmp_path, monkeypatch):
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     with pytest.raises(CellExecutionError) as info:
         client.execute()
-    assert checks.NOT_IMPLEMENTED in str(info.value), f"{path.name}: unexpected failure:\n{info.value}"
+    expected = f"{first_exercise} {checks.NOT_IMPLEMENTED}"
+    assert expected in str(info.value), f"{path.name}: expected '{expected}', got:\n{info.value}"
     failed = [i for i, cell in _code_cells(student) if any(out.output_type == "error" for out in cell.outputs)]
     assert failed == [first_check], f"{path.name}: failed in cells {failed}, expected the check cell {first_check}"
     assert all(cell.execution_count for i, cell in _code_cells(student) if i < first_check)
@@ -232,7 +262,7 @@ def test_w1_1_filled_exercises_pass_and_typical_mistakes_are_named(tmp_path, mon
             printed[index] = run(index, _paste(student.cells[index].source, name, body) if name else None)
         assert printed[pad_check].endswith("All tests passed\n")
         assert printed[step_check] == "All tests passed\n"
-        assert printed[conv_check].endswith("All tests passed\n" * 3)
+        assert printed[conv_check].endswith("All tests passed\n")
 
         # conv_single_step without the bias: the check names the input that is missing.
         run(step_cell, _paste(step_source, "conv_single_step", "Z = float(np.sum(a_slice_prev * W))"))
@@ -243,13 +273,15 @@ def test_w1_1_filled_exercises_pass_and_typical_mistakes_are_named(tmp_path, mon
         # conv_forward that skips the bias: the same diagnosis, channel by channel.
         no_bias = _mistake(CONV_FORWARD, "conv_single_step(window, W[..., c], b[..., c])", "np.sum(window * W[..., c])")
         run(conv_cell, _paste(conv_source, "conv_forward", no_bias))
-        with pytest.raises(CellExecutionError, match=r"output\[0\]: wrong values: the output is short by exactly the input `b`"):
+        with pytest.raises(CellExecutionError, match=r"hparameters \{'pad': 1, 'stride': 2\}: output\[0\]: wrong values: "
+                                                      r"the output is short by exactly the input `b`"):
             run(conv_check)
 
         # conv_forward that ignores the stride: the output's spatial size points at it.
         stride_one = _mistake(_mistake(CONV_FORWARD, "// stride + 1", "+ 1"), "* stride", "")
         run(conv_cell, _paste(conv_source, "conv_forward", stride_one))
-        with pytest.raises(CellExecutionError, match=r"output\[0\]: wrong shape \(2, 5, 7, 8\), expected \(2, 3, 4, 8\): "
+        with pytest.raises(CellExecutionError, match=r"hparameters \{'pad': 1, 'stride': 2\}: "
+                                                      r"output\[0\]: wrong shape \(2, 5, 7, 8\), expected \(2, 3, 4, 8\): "
                                                       r"the spatial size \(n_H, n_W\) is \(5, 7\) instead of \(3, 4\) "
                                                       r"\(check the stride and padding"):
             run(conv_check)
