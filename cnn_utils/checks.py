@@ -536,7 +536,12 @@ def transfer_model_test(target, base):
 
     from cnn_utils import transfer
 
+    from cnn_utils.validation import check_model
+
+    check_model("base", base)
     augmenter = keras.Sequential([keras.layers.RandomFlip("horizontal")], name="data_augmentation")
+    base_size = tuple(base.input_shape[1:3])
+    image_shape = (64, 64) if None in base_size else base_size  # a base built for one size gets that size
 
     def build(make_model):
         def run(image_shape, num_classes):
@@ -544,7 +549,7 @@ def transfer_model_test(target, base):
             return make_model(image_shape, augmenter, base, num_classes)
         return run
 
-    _check_cases(build(target), build(transfer.transfer_model), [("", ((64, 64), 3), {})])
+    _check_cases(build(target), build(transfer.transfer_model), [("", (image_shape, 3), {})])
 
 
 # Week 3: localization

@@ -15,11 +15,14 @@
 
 Images are (m, H, W, 3) RGB with values in [0, 255] (uint8 or float).
 """
+import math
+import numbers
+
 import keras
 import numpy as np
 from keras import layers, ops
 
-from cnn_utils.validation import check_int, check_model, check_real, check_shape
+from cnn_utils.validation import check_int, check_model, check_real, check_seed, check_shape
 
 
 def _check_sizes(shape, name, axes, allow_none=False):
@@ -36,6 +39,26 @@ def _check_sizes(shape, name, axes, allow_none=False):
     if len(shape) != len(axes) or not all(n is None or n > 0 for n in shape):
         raise ValueError(f"{name} must be {expected} of positive integers, got {tuple(shape)!r}")
     return tuple(shape)
+
+
+def _check_value_range(value_range):
+    """``value_range`` as a ``(low, high)`` tuple of finite real numbers with low < high."""
+    if not isinstance(value_range, (tuple, list)) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range):
+        raise TypeError(f"value_range must be a tuple (low, high) of two numbers, "
+                        f"got {type(value_range).__name__} {value_range!r}")
+    if len(value_range) != 2 or not all(math.isfinite(v) for v in value_range) or \
+            not value_range[0] < value_range[1]:
+        raise ValueError(f"value_range must be (low, high) of finite numbers with low < high, got {value_range!r}")
+    return float(value_range[0]), float(value_range[1])
+
+
+def _as_float_array(name, value):
+    """``value`` as a float32 array; TypeError naming ``name`` when it holds no numbers."""
+    try:
+        return np.asarray(value, dtype="float32")
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} {value!r}") from err
 
 
 def _check_layer_name(model, layer_name, name, model_name="the base"):
@@ -89,12 +112,11 @@ def pca_color_shift(images, alpha, eigenvalues, eigenvectors, value_range=(0, 25
         raise ValueError(f"eigenvalues must have shape (3,), got {np.shape(eigenvalues)}")
     if tuple(np.shape(eigenvectors)) != (3, 3):
         raise ValueError(f"eigenvectors must have shape (3, 3), got {np.shape(eigenvectors)}")
-    if len(value_range) != 2 or not value_range[0] < value_range[1]:
-        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
+    low, high = _check_value_range(value_range)
     scale = ops.convert_to_tensor(alpha, "float32") * ops.sqrt(ops.convert_to_tensor(eigenvalues, "float32"))
     shift = ops.matmul(scale, ops.transpose(ops.convert_to_tensor(eigenvectors, "float32")))  # (m, 3)
     shifted = ops.cast(images, "float32") + shift[:, None, None, :]
-    return ops.clip(shifted, value_range[0], value_range[1])
+    return ops.clip(shifted, low, high)
 
 
 class PCAColorAugmentation(layers.Layer):
@@ -108,19 +130,20 @@ class PCAColorAugmentation(layers.Layer):
 
     def __init__(self, eigenvalues, eigenvectors, stddev=0.1, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(**kwargs)
-        eigenvalues = np.asarray(eigenvalues, dtype="float32")
-        eigenvectors = np.asarray(eigenvectors, dtype="float32")
-        if eigenvalues.shape != (3,) or (eigenvalues < 0).any():
+        eigenvalues = _as_float_array("eigenvalues", eigenvalues)
+        eigenvectors = _as_float_array("eigenvectors", eigenvectors)
+        if eigenvalues.shape != (3,) or not np.isfinite(eigenvalues).all() or (eigenvalues < 0).any():
             raise ValueError(f"eigenvalues must be 3 non-negative variances, got {eigenvalues!r}")
-        if eigenvectors.shape != (3, 3):
-            raise ValueError(f"eigenvectors must be a (3, 3) matrix, got shape {eigenvectors.shape}")
-        if stddev < 0:
-            raise ValueError(f"stddev must be >= 0, got {stddev!r}")
+        if eigenvectors.shape != (3, 3) or not np.isfinite(eigenvectors).all():
+            raise ValueError(f"eigenvectors must be a finite (3, 3) matrix, got shape {eigenvectors.shape}")
+        stddev = check_real("stddev", stddev, 0)
+        if math.isinf(stddev):
+            raise ValueError(f"stddev must be a finite number >= 0, got {stddev!r}")
         self.eigenvalues = eigenvalues
         self.eigenvectors = eigenvectors
-        self.stddev = float(stddev)
-        self.value_range = tuple(value_range)
-        self.seed = seed
+        self.stddev = stddev
+        self.value_range = _check_value_range(value_range)
+        self.seed = check_seed("seed", seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
@@ -150,8 +173,7 @@ def data_augmenter(eigenvalues, eigenvectors, seed=None):
     moved by up to 10 %), rotation (up to 20 degrees), shearing, colour
     shifting (hue) and PCA colour augmentation.
     """
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be None or an int, got {type(seed).__name__}")
+    check_seed("seed", seed)
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomZoom(height_factor=(-0.2, 0.0), seed=seed),
@@ -295,8 +317,10 @@ def base_activations(base, image, layer_names):
     Returns a dict name -> (h, w, C) array.
     """
     check_model("base", base)
-    if isinstance(layer_names, str) or not all(isinstance(name, str) for name in layer_names):
+    if not isinstance(layer_names, (list, tuple)) or not all(isinstance(name, str) for name in layer_names):
         raise TypeError(f"layer_names must be a list of layer names, got {layer_names!r}")
+    if not layer_names:
+        raise ValueError("layer_names must name at least one layer of the base, got an empty list")
     for name in layer_names:
         _check_layer_name(base, name, "layer_names")
     image = np.asarray(image)

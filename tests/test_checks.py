@@ -503,3 +503,9 @@ def test_train_step_check(vgg, capsys):
 
     with pytest.raises(AssertionError, match=r"output\[1\]: wrong values"):
         checks.train_step_test(no_clipping, feature_model)
+
+
+def test_transfer_model_check_needs_a_model_as_base():
+    from cnn_utils import transfer
+    with pytest.raises(TypeError, match="base"):
+        checks.transfer_model_test(transfer.transfer_model, "vgg16")

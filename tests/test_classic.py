@@ -55,7 +55,7 @@ def test_builders_reject_bad_arguments():
         classic.alexnet(classes=0)
     with pytest.raises(TypeError, match="model"):
         classic.count_multiplications("vgg16")
-    with pytest.raises(TypeError, match="x"):
+    with pytest.raises(TypeError, match="x must be a tensor"):
         classic.inception_module(np.zeros((28, 28, 192)))
 
 
@@ -107,6 +107,22 @@ def test_depthwise_separable_block_equals_separable_conv_cost():
     assert classic.count_multiplications(block) == classic.count_multiplications(separable)
     strided = classic.depthwise_separable_block(keras.Input((16, 16, 8)), 24, strides=2)
     assert strided.shape[1:] == (8, 8, 24)
+
+
+def test_depthwise_separable_block_rejects_bad_arguments():
+    inputs = keras.Input((16, 16, 8))
+    with pytest.raises(ValueError, match="strides"):
+        classic.depthwise_separable_block(inputs, 24, strides=3)
+    with pytest.raises(ValueError, match="strides"):
+        classic.depthwise_separable_block(inputs, 24, strides=0)
+    with pytest.raises(TypeError, match="strides"):
+        classic.depthwise_separable_block(inputs, 24, strides=2.0)
+    with pytest.raises(ValueError, match="filters"):
+        classic.depthwise_separable_block(inputs, 0)
+    with pytest.raises(TypeError, match="x must be a tensor"):
+        classic.depthwise_separable_block(np.zeros((16, 16, 8)), 24)
+    with pytest.raises(TypeError, match="name"):
+        classic.depthwise_separable_block(inputs, 24, name=1)
 
 
 def test_conv_transpose_costs_as_much_as_the_conv_it_inverts():

@@ -58,6 +58,43 @@ def test_pca_layer_validates_arguments():
         transfer.PCAColorAugmentation([3.0, 2.0, 1.0], np.eye(2))
     with pytest.raises(ValueError, match="shape"):
         transfer.rgb_pca(np.zeros((4, 4)))
+    values, vectors = [3.0, 2.0, 1.0], np.eye(3)
+    with pytest.raises(TypeError, match="eigenvalues"):
+        transfer.PCAColorAugmentation(["a", "b", "c"], vectors)
+    with pytest.raises(TypeError, match="stddev"):
+        transfer.PCAColorAugmentation(values, vectors, stddev="a")
+    with pytest.raises(ValueError, match="stddev"):
+        transfer.PCAColorAugmentation(values, vectors, stddev=-0.1)
+    with pytest.raises(ValueError, match="stddev"):
+        transfer.PCAColorAugmentation(values, vectors, stddev=float("inf"))
+    # value_range and seed are checked when the layer is made, not at its first call
+    with pytest.raises(ValueError, match="value_range"):
+        transfer.PCAColorAugmentation(values, vectors, value_range=(255, 0))
+    with pytest.raises(ValueError, match="value_range"):
+        transfer.PCAColorAugmentation(values, vectors, value_range=(0, 128, 255))
+    with pytest.raises(TypeError, match="value_range"):
+        transfer.PCAColorAugmentation(values, vectors, value_range=255)
+    with pytest.raises(TypeError, match="value_range"):
+        transfer.PCAColorAugmentation(values, vectors, value_range=("0", "255"))
+    with pytest.raises(TypeError, match="seed"):
+        transfer.PCAColorAugmentation(values, vectors, seed="1")
+    with pytest.raises(ValueError, match="seed"):
+        transfer.PCAColorAugmentation(values, vectors, seed=-1)
+    layer = transfer.PCAColorAugmentation(values, vectors, stddev=1, value_range=[0, 1], seed=3)
+    assert layer.stddev == 1.0 and layer.value_range == (0.0, 1.0) and layer.seed == 3
+
+
+def test_pca_color_shift_validates_value_range():
+    values, vectors = np.array([3.0, 2.0, 1.0]), np.eye(3)
+    images, alpha = np.zeros((1, 2, 2, 3)), np.zeros((1, 3))
+    with pytest.raises(TypeError, match="value_range"):
+        transfer.pca_color_shift(images, alpha, values, vectors, value_range=5)
+    with pytest.raises(ValueError, match="value_range"):
+        transfer.pca_color_shift(images, alpha, values, vectors, value_range=(1, 1))
+    with pytest.raises(ValueError, match="value_range"):
+        transfer.pca_color_shift(images, alpha, values, vectors, value_range=(0, float("nan")))
+    clipped = np.asarray(transfer.pca_color_shift(images + 5, alpha, values, vectors, value_range=(0, 1)))
+    np.testing.assert_array_equal(clipped, np.ones((1, 2, 2, 3)))
 
 
 def test_data_augmenter_keeps_shape_and_range_and_is_identity_at_inference():
@@ -132,13 +169,67 @@ def test_base_activations_shapes(base):
     assert (acts["block1_conv2"] >= 0).all()  # after ReLU
 
 
+def test_base_activations_and_freeze_base_reject_bad_arguments(base):
+    with pytest.raises(TypeError, match="base"):
+        transfer.base_activations("vgg16", IMAGES[0], ["block1_conv2"])
+    with pytest.raises(ValueError, match="layer_names"):
+        transfer.base_activations(base, IMAGES[0], [])
+    with pytest.raises(TypeError, match="layer_names"):
+        transfer.base_activations(base, IMAGES[0], "block1_conv2")
+    with pytest.raises(TypeError, match="layer_names"):
+        transfer.base_activations(base, IMAGES[0], 3)
+    with pytest.raises(TypeError, match="layer_names"):
+        transfer.base_activations(base, IMAGES[0], ["block1_conv2", 3])
+    with pytest.raises(ValueError, match="layer_names"):
+        transfer.base_activations(base, IMAGES[0], ["block1_conv2", "block9_conv1"])
+    with pytest.raises(ValueError, match="image"):
+        transfer.base_activations(base, IMAGES[:1], ["block1_conv2"])
+    model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=3)
+    with pytest.raises(TypeError, match="model"):
+        transfer.freeze_base("transfer_model")
+    with pytest.raises(ValueError, match="base_name"):
+        transfer.freeze_base(model, base_name="resnet50")
+    assert transfer.freeze_base(model) is base and not base.trainable
+
+
+def _places(photo, patch):
+    """Top-left corners (y, x) of every place where ``patch`` is cut exactly from ``photo``."""
+    size = patch.shape[0]
+    corners = photo[:photo.shape[0] - size + 1, :photo.shape[1] - size + 1]
+    ys, xs = np.nonzero((corners == patch[0, 0]).all(axis=-1))
+    return [(int(y), int(x)) for y, x in zip(ys, xs)
+            if np.array_equal(photo[y:y + size, x:x + size], patch)]
+
+
+def _overlap(a, b, size):
+    """Whether two size x size squares with top-left corners a and b share any pixel."""
+    return abs(a[0] - b[0]) < size and abs(a[1] - b[1]) < size
+
+
 def test_photo_patches_do_not_overlap_between_train_and_test():
-    x_train, y_train, x_test, y_test, classes = datasets.load_photo_patches(32, n_train=5, n_test=3)
-    assert x_train.shape == (5 * len(classes), 32, 32, 3) and x_train.dtype == np.uint8
+    from PIL import Image
+
+    size = 32
+    x_train, y_train, x_test, y_test, classes = datasets.load_photo_patches(size, n_train=5, n_test=3)
+    assert x_train.shape == (5 * len(classes), size, size, 3) and x_train.dtype == np.uint8
     assert y_train.shape == (1, 5 * len(classes)) and y_test.shape == (1, 3 * len(classes))
     assert set(y_test.ravel()) == set(range(len(classes)))
-    train_rows = {row.tobytes() for patch in x_train for row in patch}
-    overlap = sum(row.tobytes() in train_rows for patch in x_test for row in patch)
-    assert overlap == 0
+    # Find where every patch was cut from its photo (resized as documented: shorter side
+    # 3.5 * size), then check that no test square shares a single pixel with a training
+    # square of the same photo, whatever the shift between them.
+    for label, name in enumerate(classes):
+        photo = Image.fromarray(datasets.load_photo(name))
+        scale = 3.5 * size / min(photo.size)
+        photo = np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
+                                        Image.Resampling.LANCZOS))
+        train_places = [_places(photo, patch) for patch in x_train[y_train[0] == label]]
+        test_places = [_places(photo, patch) for patch in x_test[y_test[0] == label]]
+        assert all(train_places) and all(test_places), f"a patch of {name} was not found in the photo"
+        for a in sum(train_places, []):
+            assert not any(_overlap(a, b, size) for b in sum(test_places, [])), f"{name}: {a} overlaps"
+        # the detector itself: a square moved by one pixel from a training square overlaps it
+        y, x = train_places[0][0]
+        moved = photo[y + 1:y + 1 + size, x + 1:x + 1 + size]
+        assert _overlap(train_places[0][0], _places(photo, moved)[0], size)
     with pytest.raises(ValueError, match="photos"):
         datasets.load_photo_patches(32, photos=("astronaut", "mona_lisa"))
