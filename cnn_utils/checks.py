@@ -60,18 +60,21 @@ class ModelSummary:
         self.count_params = model.count_params()
 
 
+def _map_leaves(fn, value):
+    """``value`` with ``fn`` applied to everything in it that is not a tuple, list or dict."""
+    if isinstance(value, dict):
+        return {key: _map_leaves(fn, item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        items = [_map_leaves(fn, item) for item in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return fn(value)
+
+
 def _snapshot(value):
     """``value`` with every ``keras.Model`` in it (also inside tuples, lists, dicts) replaced by its summary."""
     import keras
 
-    if isinstance(value, keras.Model):
-        return ModelSummary(value)
-    if isinstance(value, dict):
-        return {key: _snapshot(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        items = [_snapshot(item) for item in value]
-        return tuple(items) if isinstance(value, tuple) else items
-    return value
+    return _map_leaves(lambda item: ModelSummary(item) if isinstance(item, keras.Model) else item, value)
 
 
 def _compare_models(learner, reference, where):
@@ -289,14 +292,7 @@ def _named_arguments(fn, args, kwargs):
 
 def _copy_arrays(value):
     """``value`` with every NumPy array in it (also inside tuples, lists, dicts) copied; other objects shared."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {key: _copy_arrays(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        items = [_copy_arrays(item) for item in value]
-        return tuple(items) if isinstance(value, tuple) else items
-    return value
+    return _map_leaves(lambda item: item.copy() if isinstance(item, np.ndarray) else item, value)
 
 
 def _compare_call(learner_fn, reference_fn, args, kwargs, rtol, atol):
