@@ -24,7 +24,7 @@ import itertools
 
 import numpy as np
 
-from cnn_utils.validation import check_real
+from cnn_utils.validation import check_model, check_real
 
 PASSED = "All tests passed"
 NOT_IMPLEMENTED = "is not implemented yet"
@@ -531,8 +531,6 @@ def transfer_model_test(target, base):
     import keras
 
     from cnn_utils import transfer
-
-    from cnn_utils.validation import check_model
 
     check_model("base", base)
     augmenter = keras.Sequential([keras.layers.RandomFlip("horizontal")], name="data_augmentation")

@@ -239,6 +239,16 @@ def load_photo(name):
     return np.asarray(image[..., :3], dtype=np.uint8)
 
 
+def _patch_source(name, patch_size):
+    """Photo ``name`` resized so that its shorter side is 3.5 * ``patch_size``: (H, W, 3) uint8."""
+    from PIL import Image
+
+    photo = Image.fromarray(load_photo(name))
+    scale = 3.5 * patch_size / min(photo.size)
+    return np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
+                                   Image.Resampling.LANCZOS))
+
+
 def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed=0):
     """Which photo does a patch come from? Square patches of real photos shipped with packages.
 
@@ -250,8 +260,6 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     patch_size, 3) uint8, Y (1, m) int labels (the index of the photo) and
     ``classes`` the photo names.
     """
-    from PIL import Image
-
     patch_size = check_int("patch_size", patch_size, 8)
     n_train = check_int("n_train", n_train, 1)
     n_test = check_int("n_test", n_test, 1)
@@ -264,10 +272,7 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     rng = np.random.default_rng(seed)
     sets = {"train": ([], []), "test": ([], [])}
     for label, name in enumerate(photos):
-        photo = Image.fromarray(load_photo(name))
-        scale = 3.5 * patch_size / min(photo.size)
-        photo = np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
-                                        Image.Resampling.LANCZOS))
+        photo = _patch_source(name, patch_size)
         height, width = photo.shape[:2]
         split = width * 2 // 3
         for part, n, (x_lo, x_hi) in (("train", n_train, (0, split - patch_size)),

@@ -207,21 +207,15 @@ def _overlap(a, b, size):
 
 
 def test_photo_patches_do_not_overlap_between_train_and_test():
-    from PIL import Image
-
     size = 32
     x_train, y_train, x_test, y_test, classes = datasets.load_photo_patches(size, n_train=5, n_test=3)
     assert x_train.shape == (5 * len(classes), size, size, 3) and x_train.dtype == np.uint8
     assert y_train.shape == (1, 5 * len(classes)) and y_test.shape == (1, 3 * len(classes))
     assert set(y_test.ravel()) == set(range(len(classes)))
-    # Find where every patch was cut from its photo (resized as documented: shorter side
-    # 3.5 * size), then check that no test square shares a single pixel with a training
-    # square of the same photo, whatever the shift between them.
+    # Find where every patch was cut from its (resized) photo, then check that no test square
+    # shares a single pixel with a training square of the same photo, whatever the shift between them.
     for label, name in enumerate(classes):
-        photo = Image.fromarray(datasets.load_photo(name))
-        scale = 3.5 * size / min(photo.size)
-        photo = np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
-                                        Image.Resampling.LANCZOS))
+        photo = datasets._patch_source(name, size)
         train_places = [_places(photo, patch) for patch in x_train[y_train[0] == label]]
         test_places = [_places(photo, patch) for patch in x_test[y_test[0] == label]]
         assert all(train_places) and all(test_places), f"a patch of {name} was not found in the photo"
