@@ -6,22 +6,26 @@
 * ``load_faces_dataset`` (faces vs non-faces, from scikit-image's ``lfw_subset``) and
   ``load_digits_dataset`` (scikit-learn's handwritten digits) are real data sets that
   ship with packages, resized to the course's 64x64x3.
+* ``load_fashion_mnist`` reads the class-balanced Fashion-MNIST subset committed in
+  ``data/fashion_mnist.npz`` (made by ``data/make_fashion_mnist_subset.py`` with
+  :func:`read_idx` and :func:`fashion_mnist_subset` from the official IDX files).
 * ``binary_dataset`` and ``multiclass_dataset`` pick the course files when both are present
   and the shipped data set when neither is, and say which one they used; only one file of
   the pair is an error that names the missing file.
 
 Shapes, as in the course: ``X`` is (m, 64, 64, 3) uint8 in [0, 255]; ``Y`` is (1, m) int;
-``classes`` is a 1-D array of class names.
+``classes`` is a 1-D array of class names. Fashion-MNIST keeps its own form,
+as Keras gives it: X (m, 28, 28) uint8 and y (m,) int labels.
 """
+import gzip
 import numbers
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from cnn_utils.config import DATA_DIR
+from cnn_utils.config import DATA_DIR, atomic_path
 from cnn_utils.validation import check_int, check_path, check_seed, check_shape
-
 
 
 def _check_split_args(image_size, test_fraction, seed):
@@ -142,6 +146,106 @@ def load_digits_dataset(image_size=64, test_fraction=0.2, seed=0):
     digits = load_digits()
     x = _to_rgb_uint8(digits.images / 16.0, image_size)
     return (*_split(x, digits.target, test_fraction, seed), np.array([str(d) for d in range(10)]))
+
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST_FILE = DATA_DIR / "fashion_mnist.npz"
+_FASHION_MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test", "train_index", "test_index")
+
+
+def read_idx(path):
+    """Read an IDX file of unsigned bytes (the MNIST format), gzipped or not.
+
+    Header: two zero bytes, the type code 0x08 (unsigned byte), the number of
+    dimensions d, then d big-endian 32-bit sizes; the data follow.
+    Returns a uint8 array of that shape, e.g. (60000, 28, 28) for images, (60000,) for labels.
+    """
+    path = check_path("path", path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as err:
+            raise ValueError(f"path: {path} is not a readable gzip file ({err})") from err
+    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] != 0x08 or raw[3] == 0:
+        raise ValueError(f"path: {path} is not an IDX file of unsigned bytes (header {raw[:4]!r})")
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4)) \
+        if len(raw) >= 4 + 4 * ndim else None
+    if shape is None or len(raw) != 4 + 4 * ndim + int(np.prod(shape)):
+        raise ValueError(f"path: {path} is truncated or too long for the sizes in its header {shape}")
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def fashion_mnist_subset(directory, n_train=600, n_test=200, seed=0):
+    """A class-balanced random subset of the official Fashion-MNIST files in ``directory``.
+
+    ``directory`` holds ``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``,
+    ``t10k-images-idx3-ubyte.gz`` and ``t10k-labels-idx1-ubyte.gz``. Draws ``n_train``
+    images per class from the official training set and ``n_test`` per class from
+    the official test set, without replacement. Returns a dict of arrays:
+    ``x_train`` (10 n_train, 28, 28) uint8, ``y_train`` (10 n_train,) uint8, the
+    same for ``test``, and ``train_index`` / ``test_index``, the rows taken from the official files
+    (in increasing order).
+    """
+    directory = check_path("directory", directory)
+    n_train = check_int("n_train", n_train, 1)
+    n_test = check_int("n_test", n_test, 1)
+    check_seed("seed", seed)
+    rng = np.random.default_rng(seed)
+    subset = {}
+    for part, kind, n in (("train", "train", n_train), ("test", "t10k", n_test)):
+        images = read_idx(directory / f"{kind}-images-idx3-ubyte.gz")
+        labels = read_idx(directory / f"{kind}-labels-idx1-ubyte.gz")
+        if images.ndim != 3 or labels.shape != images.shape[:1]:
+            raise ValueError(f"directory: {kind} images {images.shape} and labels {labels.shape} do not match")
+        counts = np.bincount(labels, minlength=len(FASHION_MNIST_CLASSES))
+        if len(counts) != len(FASHION_MNIST_CLASSES) or counts.min() < n:
+            raise ValueError(f"n_{part}={n} images per class, but the {kind} files have {counts.tolist()}")
+        index = np.sort(np.concatenate([rng.choice(np.flatnonzero(labels == c), n, replace=False)
+                                        for c in range(len(FASHION_MNIST_CLASSES))]))
+        subset.update({f"x_{part}": images[index], f"y_{part}": labels[index], f"{part}_index": index})
+    return subset
+
+
+def save_fashion_mnist_subset(subset, path=FASHION_MNIST_FILE):
+    """Write a subset from :func:`fashion_mnist_subset` as a compressed ``.npz``, atomically."""
+    path = check_path("path", path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **{key: subset[key] for key in _FASHION_MNIST_KEYS})
+
+
+def load_fashion_mnist(path=FASHION_MNIST_FILE):
+    """The Fashion-MNIST subset shipped in ``data/``: Zalando product photos, 28x28 grey, 10 classes.
+
+    6,000 training images (600 per class, from the official training set) and
+    2,000 test images (200 per class, from the official test set).
+    Returns ``(x_train, y_train, x_test, y_test, classes)``: x (m, 28, 28) uint8 in
+    [0, 255], y (m,) int64 labels in 0..9, ``classes`` the 10 class names.
+    """
+    path = check_path("path", path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: {path} not found; make it with `python data/make_fashion_mnist_subset.py`")
+    try:
+        with np.load(path) as f:
+            arrays = {key: f[key] for key in f.files}
+    except (OSError, ValueError) as err:
+        raise ValueError(f"path: {path} is not a readable .npz file ({err})") from err
+    missing = [key for key in _FASHION_MNIST_KEYS[:4] if key not in arrays]
+    if missing:
+        raise ValueError(f"path: {path} lacks {missing}; it has {sorted(arrays)}")
+    data = []
+    for part in ("train", "test"):
+        x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != x.shape[:1]:
+            raise ValueError(f"path: {path} must hold x_{part} (m, 28, 28) uint8 and m labels, "
+                             f"got {x.dtype} {x.shape} and {y.shape}")
+        if y.size and not (np.issubdtype(y.dtype, np.integer) and 0 <= y.min() and y.max() < 10):
+            raise ValueError(f"path: {path}: y_{part} must hold integer labels in 0..9")
+        data += [x, y.astype(np.int64)]
+    return (*data, np.array(FASHION_MNIST_CLASSES))
 
 
 def _course_pair_present(directory, name, train_file, test_file):

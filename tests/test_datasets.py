@@ -231,3 +231,119 @@ def test_load_image_folder_accepts_a_list_image_size(tmp_path):
     x_train, _, x_test, _, _ = datasets.load_image_folder(tmp_path / "alpaca", image_size=[12, 10],
                                                           validation_fraction=0.25)
     assert x_train.shape == (6, 12, 10, 3) and x_test.shape == (2, 12, 10, 3)
+
+
+def _write_idx(path, array, compress=True):
+    """Write ``array`` (uint8) in the IDX format, gzipped when ``compress``."""
+    import gzip
+    import struct
+
+    raw = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+def _write_fashion_files(directory, n_train=30, n_test=20):
+    """Four small IDX files laid out like the official ones; labels cycle through the 10 classes,
+    and every pixel of image i equals its row index i mod 256 (so rows can be traced)."""
+    arrays = {}
+    for kind, n in (("train", n_train), ("t10k", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = np.broadcast_to((np.arange(n) % 256).astype(np.uint8)[:, None, None], (n, 28, 28)).copy()
+        _write_idx(directory / f"{kind}-images-idx3-ubyte.gz", images)
+        _write_idx(directory / f"{kind}-labels-idx1-ubyte.gz", labels)
+        arrays[kind] = images, labels
+    return arrays
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_read_idx_round_trips(tmp_path, compress):
+    array = np.arange(2 * 3 * 5, dtype=np.uint8).reshape(2, 3, 5)
+    _write_idx(tmp_path / "a.idx", array, compress)
+    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "a.idx"), array)
+
+
+@pytest.mark.parametrize("content, match", [
+    (bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + bytes(4), "not an IDX file of unsigned bytes"),  # float32 type code
+    (b"hello", "not an IDX file"),
+    (bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3]) + bytes(5), "truncated"),
+    (bytes([0, 0, 8, 1, 0, 0, 0, 2]) + bytes(3), "too long"),
+    (bytes([0, 0, 8, 3, 0, 0]), "truncated"),
+])
+def test_read_idx_rejects_bad_files(tmp_path, content, match):
+    (tmp_path / "bad.idx").write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        datasets.read_idx(tmp_path / "bad.idx")
+
+
+def test_read_idx_rejects_a_broken_gzip(tmp_path):
+    _write_idx(tmp_path / "a.gz", np.zeros((4, 4), np.uint8))
+    (tmp_path / "a.gz").write_bytes((tmp_path / "a.gz").read_bytes()[:-6])
+    with pytest.raises(ValueError, match="gzip"):
+        datasets.read_idx(tmp_path / "a.gz")
+
+
+def test_fashion_mnist_subset_is_class_balanced_and_traceable(tmp_path):
+    arrays = _write_fashion_files(tmp_path)
+    subset = datasets.fashion_mnist_subset(tmp_path, n_train=3, n_test=2, seed=1)
+    for part, kind, n in (("train", "train", 3), ("test", "t10k", 2)):
+        x, y, index = subset[f"x_{part}"], subset[f"y_{part}"], subset[f"{part}_index"]
+        assert x.shape == (10 * n, 28, 28) and x.dtype == np.uint8
+        assert np.bincount(y, minlength=10).tolist() == [n] * 10
+        assert np.all(np.diff(index) > 0)  # distinct rows, in increasing order
+        np.testing.assert_array_equal(x, arrays[kind][0][index])
+        np.testing.assert_array_equal(y, arrays[kind][1][index])
+    again = datasets.fashion_mnist_subset(tmp_path, n_train=3, n_test=2, seed=1)
+    np.testing.assert_array_equal(again["train_index"], subset["train_index"])
+    with pytest.raises(ValueError, match="n_test=3 images per class"):
+        datasets.fashion_mnist_subset(tmp_path, n_train=3, n_test=3)
+
+
+def test_fashion_mnist_subset_round_trips_through_the_loader(tmp_path):
+    _write_fashion_files(tmp_path)
+    subset = datasets.fashion_mnist_subset(tmp_path, n_train=2, n_test=1)
+    datasets.save_fashion_mnist_subset(subset, tmp_path / "fm.npz")
+    x_train, y_train, x_test, y_test, classes = datasets.load_fashion_mnist(tmp_path / "fm.npz")
+    np.testing.assert_array_equal(x_train, subset["x_train"])
+    np.testing.assert_array_equal(y_test, subset["y_test"])
+    assert y_train.dtype == np.int64 and len(classes) == 10
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_shipped_fashion_mnist_subset():
+    x_train, y_train, x_test, y_test, classes = datasets.load_fashion_mnist()
+    assert x_train.shape == (6000, 28, 28) and x_test.shape == (2000, 28, 28) and x_train.dtype == np.uint8
+    assert np.bincount(y_train).tolist() == [600] * 10 and np.bincount(y_test).tolist() == [200] * 10
+    assert classes[0] == "T-shirt/top" and classes[9] == "Ankle boot"
+    # Real photos, not blanks: every image has dark background and bright product pixels.
+    assert x_train.min(axis=(1, 2)).max() < 40 and x_train.max(axis=(1, 2)).min() > 60
+    # Trousers (1) are taller than wide; bags (8) fill more of the frame than sandals (5).
+    mean = {c: x_train[y_train == c].mean(axis=0) for c in (1, 5, 8)}
+    assert (mean[1] > 60).sum(axis=0).max() > (mean[1] > 60).sum(axis=1).max()
+    assert mean[8].mean() > mean[5].mean()
+    # No image is in both parts.
+    train_keys = {x.tobytes() for x in x_train}
+    assert sum(x.tobytes() in train_keys for x in x_test) == 0
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda a: a.pop("y_test"), "lacks \\['y_test'\\]"),
+    (lambda a: a.update(x_train=a["x_train"][:, :20]), "x_train \\(m, 28, 28\\) uint8"),
+    (lambda a: a.update(x_test=a["x_test"].astype(np.float32)), "x_test \\(m, 28, 28\\) uint8"),
+    (lambda a: a.update(y_train=a["y_train"][:-1]), "x_train"),
+    (lambda a: a.update(y_test=a["y_test"] + 10), "labels in 0..9"),
+])
+def test_load_fashion_mnist_rejects_bad_files(tmp_path, edit, match):
+    _write_fashion_files(tmp_path)
+    arrays = datasets.fashion_mnist_subset(tmp_path, n_train=2, n_test=1)
+    edit(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=match):
+        datasets.load_fashion_mnist(tmp_path / "bad.npz")
+
+
+def test_load_fashion_mnist_missing_or_garbled_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make_fashion_mnist_subset.py"):
+        datasets.load_fashion_mnist(tmp_path / "missing.npz")
+    (tmp_path / "garbled.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        datasets.load_fashion_mnist(tmp_path / "garbled.npz")

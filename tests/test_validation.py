@@ -276,6 +276,11 @@ CASES += [
     ("load_photo_patches", lambda: datasets.load_photo_patches(photos="astronaut"), TypeError, "photos"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(photos=("chelsea", "chelsea")), ValueError, "photos"),
     ("load_photo_patches", lambda: datasets.load_photo_patches(seed=-1), ValueError, "seed"),
+    ("read_idx", lambda: datasets.read_idx(None), TypeError, "path"),
+    ("fashion_mnist_subset", lambda: datasets.fashion_mnist_subset(".", n_train=0), ValueError, "n_train"),
+    ("fashion_mnist_subset", lambda: datasets.fashion_mnist_subset(".", seed="0"), TypeError, "seed"),
+    ("save_fashion_mnist_subset", lambda: datasets.save_fashion_mnist_subset({}, 3), TypeError, "path"),
+    ("load_fashion_mnist", lambda: datasets.load_fashion_mnist(1), TypeError, "path"),
 ]
 MODULES += (convnets, datasets)
 NOTHING_TO_REJECT |= {"happyModel"}
