@@ -1,16 +1,31 @@
-"""Student notebooks: the solution notebooks with every exercise body taken out.
+"""Student notebooks: the solution notebooks with every answer taken out.
 
-In a solution notebook, the code a learner writes sits between two marker lines::
+``make exercises`` turns each solution notebook in ``notebooks/`` into a
+student notebook in ``build/exercises/``. The solution notebook marks what the
+learner must not see:
 
-    ### START CODE HERE
-    Z = np.sum(a_slice_prev * W) + float(b)
-    ### END CODE HERE
+- **Exercise bodies.** The code a learner writes sits between two marker lines::
 
-``make_student_notebook`` keeps the markers, replaces the lines between them
-with a ``raise NotImplementedError("<function> is not implemented yet: ...")``
-placeholder and clears every output, so that the learner's notebook stops at
-the first check until the gap is filled, with the same message whether the
-check calls the function directly or through ``checks.compare``.
+      ### START CODE HERE
+      Z = np.sum(a_slice_prev * W) + float(b)
+      ### END CODE HERE
+
+  The markers stay; the lines between them become a
+  ``raise NotImplementedError("<function> is not implemented yet: ...")``
+  placeholder, so that the learner's notebook stops at the first check until
+  the gap is filled, with the same message whether the check calls the
+  function directly or through ``checks.compare``.
+- **Quiz answers.** A one-line assignment whose comment starts with
+  ``# your answer`` gets ``None`` as its value: ``answer_03 = 29  # your answer``
+  becomes ``answer_03 = None  # your answer``.
+- **Text written for the solution notebook.** A cell tagged ``solution-only``
+  is dropped. In a markdown cell, text between ``<!-- solution-only -->`` and
+  ``<!-- /solution-only -->`` is dropped, and ``<!-- student-only: TEXT -->``
+  (invisible in the solution notebook) becomes ``TEXT``.
+- **Test plumbing.** ``# NBVAL_...`` marker lines (``# NBVAL_CHECK_OUTPUT``)
+  are removed from code cells.
+
+Every output is cleared.
 
 Command line (``make exercises``)::
 
@@ -31,6 +46,14 @@ END = "### END CODE HERE"
 PLACEHOLDER = ('raise NotImplementedError("{name} ' + NOT_IMPLEMENTED
                + ': write your code between the START and END markers")')
 DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
+
+SOLUTION_ONLY_TAG = "solution-only"
+SOLUTION_ONLY = re.compile(r"<!--\s*solution-only\s*-->(.*?)<!--\s*/solution-only\s*-->", re.DOTALL)
+STUDENT_ONLY = re.compile(r"<!--\s*student-only:\s*(.*?)\s*-->", re.DOTALL)
+STRAY_MARKER = re.compile(r"<!--\s*/?(solution-only|student-only)\b")
+NBVAL_LINE = re.compile(r"^\s*#\s*NBVAL_\w+\s*$")
+ANSWER_MARK = "# your answer"
+ANSWER_LINE = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*=\s*(.+?)\s*(" + re.escape(ANSWER_MARK) + r".*)$")
 
 
 def placeholder(name):
@@ -77,26 +100,87 @@ def strip_solutions(source):
     return "\n".join(out), count
 
 
-def make_student_notebook(src, dst):
-    """Write the student version of notebook ``src`` to ``dst``; return the number of exercises."""
+def blank_answers(source):
+    """Set every quiz answer (``name = value  # your answer ...``) of a cell's source to None.
+
+    Returns ``(source, count)``. Raises ``ValueError`` when a line carries the
+    ``# your answer`` comment but is not a one-line assignment.
+    """
+    out, count = [], 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if ANSWER_MARK in line:
+            match = ANSWER_LINE.match(line)
+            if not match:
+                raise ValueError(f"line {number}: '{ANSWER_MARK}' must end a one-line assignment "
+                                 f"such as 'answer_01 = 29  {ANSWER_MARK}', got {line.strip()!r}")
+            indent, name, _, comment = match.groups()
+            line = f"{indent}{name} = None  {comment}"
+            count += 1
+        out.append(line)
+    return "\n".join(out), count
+
+
+def student_markdown(source):
+    """A markdown cell's source with solution-only spans dropped and student-only comments shown.
+
+    Raises ``ValueError`` when a solution-only span is not closed.
+    """
+    source = SOLUTION_ONLY.sub("", source)
+    source = STUDENT_ONLY.sub(lambda match: match.group(1), source)
+    stray = STRAY_MARKER.search(source)
+    if stray:
+        raise ValueError(f"unmatched marker {stray.group(0)!r}: write <!-- solution-only -->...<!-- /solution-only --> "
+                         "or <!-- student-only: TEXT -->")
+    return source
+
+
+def strip_test_markers(source):
+    """A code cell's source without its ``# NBVAL_...`` marker lines."""
+    return "\n".join(line for line in source.splitlines() if not NBVAL_LINE.match(line))
+
+
+def _student_cells(nb):
+    """Turn notebook ``nb`` into the student version in place; return ``(exercises, answers)``."""
+    exercises = answers = 0
+    kept = []
+    for index, cell in enumerate(nb.cells):
+        if SOLUTION_ONLY_TAG in cell.metadata.get("tags", []):
+            continue
+        try:
+            if cell.cell_type == "markdown":
+                cell.source = student_markdown(cell.source)
+                if not cell.source.strip():
+                    continue  # a cell that held only solution text
+            elif cell.cell_type == "code":
+                source, count = strip_solutions(strip_test_markers(cell.source))
+                cell.source, blanks = blank_answers(source)
+                exercises, answers = exercises + count, answers + blanks
+                cell.outputs = []
+                cell.execution_count = None
+        except ValueError as err:
+            raise ValueError(f"cell {index}: {err}") from err
+        kept.append(cell)
+    nb.cells = kept
+    return exercises, answers
+
+
+def _write_student_notebook(src, dst):
     src, dst = check_path("src", src), check_path("dst", dst)
     if not src.is_file():
         raise FileNotFoundError(f"src: no notebook at {src}")
     nb = nbformat.read(src, as_version=4)
-    total = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            cell.source, count = strip_solutions(cell.source)
-        except ValueError as err:
-            raise ValueError(f"{src}: {err}") from err
-        total += count
-        cell.outputs = []
-        cell.execution_count = None
+    try:
+        counts = _student_cells(nb)
+    except ValueError as err:
+        raise ValueError(f"{src}: {err}") from err
     with atomic_path(dst) as tmp:
         nbformat.write(nb, tmp)
-    return total
+    return counts
+
+
+def make_student_notebook(src, dst):
+    """Write the student version of notebook ``src`` to ``dst``; return the number of exercises."""
+    return _write_student_notebook(src, dst)[0]
 
 
 def main(argv=None):
@@ -108,8 +192,8 @@ def main(argv=None):
     if not notebooks:
         raise ValueError(f"SOLUTION_DIR {src_dir} holds no W*.ipynb notebooks")
     for src in notebooks:
-        count = make_student_notebook(src, out_dir / src.name)
-        print(f"{src.name}: {count} exercises")
+        exercises, answers = _write_student_notebook(src, out_dir / src.name)
+        print(f"{src.name}: {exercises} exercises" + (f", {answers} quiz answers" if answers else ""))
 
 
 if __name__ == "__main__":

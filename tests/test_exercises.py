@@ -98,6 +98,53 @@ def test_unbalanced_markers_are_reported(source, message):
         exercises.strip_solutions(source)
 
 
+def test_student_markdown_drops_solution_text_and_shows_student_text():
+    source = ("Write each function between the markers. <!-- solution-only -->The solutions are filled in.\n"
+              "Delete them and try yourself.<!-- /solution-only --><!-- student-only: Then run the check below it. -->")
+    assert exercises.student_markdown(source) == "Write each function between the markers. Then run the check below it."
+    assert exercises.student_markdown("No markers: *unchanged*.") == "No markers: *unchanged*."
+
+
+@pytest.mark.parametrize("source", ["<!-- solution-only -->never closed", "closed <!-- /solution-only --> only",
+                                    "<!-- student-only: not closed"])
+def test_unmatched_markdown_markers_are_reported(source):
+    with pytest.raises(ValueError, match="unmatched marker"):
+        exercises.student_markdown(source)
+
+
+def test_blank_answers_sets_each_marked_assignment_to_none():
+    source = 'quiz.show("w1-q01")\nanswer_01 = ["A", "C"]  # your answer: a list of letters\nx = 3  # not an answer'
+    blanked, count = exercises.blank_answers(source)
+    assert count == 1
+    assert blanked == 'quiz.show("w1-q01")\nanswer_01 = None  # your answer: a list of letters\nx = 3  # not an answer'
+    with pytest.raises(ValueError, match="line 1: '# your answer' must end a one-line assignment"):
+        exercises.blank_answers("print(29)  # your answer")
+
+
+def test_student_notebook_drops_solution_only_cells_and_test_markers(tmp_path, capsys):
+    solution = nbformat.v4.new_notebook()
+    tagged = nbformat.v4.new_markdown_cell("This copy has the solutions filled in.")
+    tagged.metadata["tags"] = [exercises.SOLUTION_ONLY_TAG]
+    solution.cells = [
+        nbformat.v4.new_markdown_cell("Intro.<!-- solution-only --> (Solutions filled in.)<!-- /solution-only -->"),
+        tagged,
+        nbformat.v4.new_markdown_cell("<!-- solution-only -->Only for the teacher.<!-- /solution-only -->"),
+        nbformat.v4.new_code_cell(SOLUTION),
+        nbformat.v4.new_code_cell(CHECK, outputs=[nbformat.v4.new_output("stream", text="All tests passed\n")]),
+        nbformat.v4.new_code_cell("answer_01 = 29  # your answer"),
+    ]
+    nbformat.write(solution, tmp_path / "W0-1_demo.ipynb")
+    exercises.main([str(tmp_path), str(tmp_path / "out")])
+    assert capsys.readouterr().out == "W0-1_demo.ipynb: 1 exercises, 1 quiz answers\n"
+
+    student = nbformat.read(tmp_path / "out" / "W0-1_demo.ipynb", as_version=4)
+    assert [cell.source for cell in student.cells if cell.cell_type == "markdown"] == ["Intro."]
+    code = [cell.source for cell in student.cells if cell.cell_type == "code"]
+    assert code[1] == "checks.zero_pad_test(zero_pad)"
+    assert code[2] == "answer_01 = None  # your answer"
+    assert all(not cell.outputs and cell.execution_count is None for cell in student.cells if cell.cell_type == "code")
+
+
 def test_student_notebook_fails_at_first_check_then_passes_when_filled(tmp_path):
     solution = nbformat.v4.new_notebook()
     solution.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -156,6 +203,21 @@ def test_make_student_notebook_rejects_bad_paths(tmp_path):
 
 
 # --- The course's notebooks ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_notebook_carries_no_test_plumbing_or_markers(path, tmp_path):
+    """No NBVAL line, no solution/student marker and no filled-in quiz answer survives into a student notebook."""
+    student_path = tmp_path / path.name
+    exercises.make_student_notebook(path, student_path)
+    for index, cell in enumerate(nbformat.read(student_path, as_version=4).cells):
+        if cell.cell_type == "code":
+            assert "NBVAL_" not in cell.source, f"{path.name} cell {index}"
+        assert not exercises.STRAY_MARKER.search(cell.source), f"{path.name} cell {index}"
+        assert exercises.SOLUTION_ONLY_TAG not in cell.metadata.get("tags", []), f"{path.name} cell {index}"
+        for line in cell.source.splitlines():
+            if exercises.ANSWER_MARK in line:
+                assert exercises.ANSWER_LINE.match(line).group(3) == "None", f"{path.name} cell {index}: {line}"
+
 
 def _exercise_functions(source):
     """Names of the functions defined in ``source`` whose own lines hold a START/END marker pair."""
