@@ -176,12 +176,16 @@ def depthwise_separable_block(x, filters, strides=1, name=None):
     return layers.ReLU(name=prefix + "pointwise_relu")(x)
 
 
-def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None):
+def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None, kernel_size=3):
     """MobileNetV2 bottleneck: expansion -> depthwise -> projection, plus a residual when shapes match.
 
-    1x1 conv to ``expansion * n_C`` channels -> BN -> ReLU6; 3x3 depthwise conv
-    -> BN -> ReLU6; 1x1 linear projection to ``filters`` channels -> BN; the input
-    is added back when ``strides == 1`` and ``filters == n_C``.
+    1x1 conv to ``expansion * n_C`` channels -> BN -> ReLU6; ``kernel_size`` x
+    ``kernel_size`` depthwise conv -> BN -> ReLU6; 1x1 linear projection to
+    ``filters`` channels -> BN; the input is added back when ``strides == 1``
+    and ``filters == n_C``. With ``expansion=1`` there is nothing to expand and
+    the block starts at the depthwise conv (MobileNetV2's first block).
+    EfficientNet-Lite0 (``cnn_utils.efficientnet``) is 16 of these blocks, some
+    with 5x5 depthwise kernels.
 
     Arguments:
         x: tensor (m, n_H, n_W, n_C).
@@ -192,14 +196,16 @@ def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None):
     check_int("expansion", expansion, 1)
     if check_int("strides", strides, 1) not in (1, 2):
         raise ValueError(f"strides must be 1 or 2, got {strides!r}")
+    check_int("kernel_size", kernel_size, 1)
     _check_name(name)
     prefix = f"{name}_" if name else ""
     channels = x.shape[-1]
     shortcut = x
-    x = layers.Conv2D(expansion * channels, 1, use_bias=False, name=prefix + "expand")(x)
-    x = layers.BatchNormalization(name=prefix + "expand_bn")(x)
-    x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
-    x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
+    if expansion > 1:
+        x = layers.Conv2D(expansion * channels, 1, use_bias=False, name=prefix + "expand")(x)
+        x = layers.BatchNormalization(name=prefix + "expand_bn")(x)
+        x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
+    x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding="same", use_bias=False,
                                name=prefix + "depthwise")(x)
     x = layers.BatchNormalization(name=prefix + "depthwise_bn")(x)
     x = layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)

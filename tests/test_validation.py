@@ -196,6 +196,8 @@ CASES = [
      ValueError, "expansion"),
     ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, strides=1.0),
      TypeError, "strides"),
+    ("mobilenet_v2_block", lambda: classic.mobilenet_v2_block(keras.Input((8, 8, 4)), 4, kernel_size=0),
+     ValueError, "kernel_size"),
     ("compound_scaling", lambda: classic.compound_scaling(-1), ValueError, "phi"),
     ("compound_scaling", lambda: classic.compound_scaling(float("nan")), ValueError, "phi"),
     ("compound_scaling", lambda: classic.compound_scaling(1, beta=0.5), ValueError, "beta"),
