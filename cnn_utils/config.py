@@ -1,4 +1,4 @@
-"""Project configuration: fast mode, seeds, data paths and atomic file writes.
+"""Project configuration: fast mode, seeds, data paths, progress bars and atomic file writes.
 
 Fast mode is switched on with the environment variable ``CNN_FAST=1``. It is
 what ``make test`` uses: notebooks shrink epochs, dataset sizes, image sizes
@@ -7,9 +7,11 @@ learner gets.
 """
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 FAST_ENV = "CNN_FAST"
 
@@ -35,9 +37,6 @@ def choose(full, fast):
 def set_seed(seed=0):
     """Seed Python, NumPy, TensorFlow and Keras so that runs repeat.
 
-    It also starts TensorFlow's runtime, so that its start-up messages appear
-    in the cell that calls this (a notebook's first cell) and not in a later one.
-
     Arguments:
         seed: integer in 0 .. 2**32 - 1 (NumPy's range).
     """
@@ -46,10 +45,65 @@ def set_seed(seed=0):
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must lie in 0 .. 2**32 - 1, got {seed}")
     import keras
-    import tensorflow as tf
 
-    tf.config.list_logical_devices()
     keras.utils.set_random_seed(seed)  # seeds Python's random, NumPy and TensorFlow
+
+
+def interactive():
+    """True when a person watches the output as it comes.
+
+    That is a Jupyter kernel whose front end lets code ask for input (JupyterLab,
+    Notebook, VS Code), or a terminal. It is False when a notebook is executed
+    without a person (nbconvert, nbclient and nbval send ``allow_stdin=False``:
+    ``make run``, ``make refresh``, ``make test``) and when stderr goes to a file or pipe.
+    """
+    ipython = sys.modules.get("IPython")
+    kernel = getattr(ipython.get_ipython(), "kernel", None) if ipython else None
+    if kernel is not None:
+        return bool(getattr(kernel, "_allow_stdin", True))
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+class _Discard:
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass
+
+
+class _FinalLineBar(tqdm):
+    """A tqdm bar that draws nothing while it runs and prints its final state as one line when it closes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, file=_Discard(), smoothing=0, **kwargs)
+
+    def close(self):
+        if not self.disable:  # tqdm sets disable once closed: print only once
+            line = str(self)
+            super().close()
+            print(line, flush=True)
+
+
+def progress(iterable=None, desc=None, total=None, **kwargs):
+    """A tqdm progress bar for a long loop: live for a person, one stored line otherwise.
+
+    Interactively (see :func:`interactive`) it is a plain ``tqdm`` bar that
+    updates in place. When a notebook is executed without a person, nothing is
+    drawn while the loop runs and the bar's final state is printed (to stdout)
+    as one line when it closes, so the stored output holds that line instead of
+    dozens of ``\\r`` fragments::
+
+        style transfer: 100%|##########| 250/250 [01:55<00:00,  2.17step/s, J=1.2e+04]
+
+    Arguments are those of ``tqdm.tqdm``. Use it around an iterable, or as a
+    context manager that you ``update()``::
+
+        for image in config.progress(images, desc="features"):
+            ...
+    """
+    bar = tqdm if interactive() else _FinalLineBar
+    return bar(iterable, desc=desc, total=total, **kwargs)
 
 
 @contextlib.contextmanager

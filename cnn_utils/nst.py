@@ -22,9 +22,7 @@ import numpy as np
 import keras
 import tensorflow as tf
 from PIL import Image
-from tqdm import tqdm
-
-from cnn_utils.config import DATA_DIR
+from cnn_utils.config import DATA_DIR, progress
 from cnn_utils.validation import check_int, check_model, check_real, check_shape
 
 STYLE_DIR = DATA_DIR / "styles"
@@ -300,7 +298,7 @@ def run_style_transfer(train_step, generated_image, steps, keep_every=None):
     keep_every = keep_every or steps
     costs = {"J": [], "J_content": [], "J_style": []}
     kept = []
-    bar = tqdm(range(1, steps + 1), desc="style transfer", unit="step", mininterval=5)
+    bar = progress(range(1, steps + 1), desc="style transfer", unit="step", mininterval=5)
     for step in bar:
         values = train_step(generated_image)
         for key, value in zip(costs, values):

@@ -68,3 +68,43 @@ def check_model(name, model):
     if not isinstance(model, keras.Model):
         raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
     return model
+
+
+def check_image(name, image, ndim=(2, 3)):
+    """An image as a NumPy array of finite real numbers whose rank is in ``ndim``
+    ((H, W) is 2, (H, W, C) is 3, a batch (m, H, W, C) is 4); returned as an array.
+
+    Accepts anything ``np.asarray`` reads (arrays, tensors, PIL images). NaN or
+    infinite values, text, booleans and objects are refused: an image made of
+    them is not an image.
+    """
+    if image is None or isinstance(image, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be an image array, got {type(image).__name__}")
+    array = np.asarray(image)
+    if array.dtype.kind not in "uif":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    if array.ndim not in ndim:
+        raise ValueError(f"{name} must be an array with {' or '.join(map(str, ndim))} axes, got shape {array.shape}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} must hold finite values, got {np.isnan(array).sum()} NaN and "
+                         f"{np.isinf(array).sum()} infinite values")
+    return array
+
+
+def open_image(name, path, mode="RGB"):
+    """Open an image file with Pillow, converted to ``mode``; returned as a loaded ``PIL.Image``.
+
+    A missing file raises ``FileNotFoundError`` and a file that is not an image
+    (or is truncated) raises ``ValueError``, both naming the argument.
+    """
+    from PIL import Image
+
+    path = check_path(name, path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{name}: no image file at {path}")
+    try:
+        with Image.open(path) as image:
+            return image.convert(mode)
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValueError(f"{name} must be an image file (JPEG, PNG, ...), but Pillow cannot read {path}: {error}") \
+            from error

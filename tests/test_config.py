@@ -1,3 +1,9 @@
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -44,3 +50,92 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+class _Kernel:
+    def __init__(self, allow_stdin):
+        self._allow_stdin = allow_stdin
+
+
+def _fake_ipython(monkeypatch, allow_stdin):
+    # A Jupyter kernel as IPython shows it: get_ipython().kernel, with the request's allow_stdin.
+    import types
+
+    shell = types.SimpleNamespace(kernel=_Kernel(allow_stdin))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+
+
+def test_interactive_follows_the_kernel_request(monkeypatch):
+    _fake_ipython(monkeypatch, allow_stdin=True)  # JupyterLab, Notebook, VS Code
+    assert config.interactive()
+    _fake_ipython(monkeypatch, allow_stdin=False)  # nbconvert, nbclient, nbval
+    assert not config.interactive()
+
+
+def test_progress_stores_one_final_line_when_not_interactive(monkeypatch, capsys):
+    _fake_ipython(monkeypatch, allow_stdin=False)
+    bar = config.progress(range(50), desc="steps", unit="step")
+    total = 0
+    for i in bar:
+        total += i
+        bar.set_postfix(J=1.5)
+    assert total == sum(range(50))
+    bar.close()  # a second close prints nothing more
+    with config.progress(total=4, desc="blocks") as blocks:
+        blocks.update(4)
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) == 2 and "\r" not in out
+    assert re.fullmatch(r"steps: 100%\|#+\| 50/50 \[.*step/s, J=1\.5\]", lines[0]), lines[0]
+    assert lines[1].startswith("blocks: 100%|") and "4/4" in lines[1]
+
+
+def test_progress_is_a_live_tqdm_bar_when_interactive(monkeypatch, capsys):
+    _fake_ipython(monkeypatch, allow_stdin=True)
+    for _ in config.progress(range(3), desc="live", mininterval=0):
+        pass
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\r") >= 2 and "live: 100%" in err
+
+
+# TensorFlow's start-up lines (TF 2.21 on a machine without a GPU), and lines that must pass.
+_NOISE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795458568.058757    1100 port.cc:153] oneDNN custom operations are on.",
+    "I0000 00:00:1795458568.059555    1100 cudart_stub.cc:31] Could not find cuda drivers on your machine.",
+    "W0000 00:00:1795458568.059555    1100 gpu_device.cc:2344] Cannot dlopen some GPU libraries.",
+    "E0000 00:00:1796153249.918501   31533 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow",
+]
+_KEPT = [
+    "E0000 00:00:1796153249.918501   31533 bfc_allocator.cc:52] Allocator ran out of memory",
+    "Traceback (most recent call last):",
+    "UserWarning: something worth reading",
+]
+
+
+def test_startup_filter_drops_noise_and_keeps_errors():
+    import cnn_utils
+
+    assert all(cnn_utils.STARTUP_NOISE.match(line) for line in _NOISE)
+    assert not any(cnn_utils.STARTUP_NOISE.match(line) for line in _KEPT)
+
+
+_QUIET_SCRIPT = textwrap.dedent("""
+    import cnn_utils
+    import tensorflow as tf
+    # Devices are probed but not started: logical devices can still be configured (as for GPUs).
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    print(len(tf.config.list_logical_devices("CPU")), float(tf.reduce_sum(tf.ones(3))))
+""")
+
+
+def test_importing_cnn_utils_keeps_tensorflow_start_up_quiet():
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", _QUIET_SCRIPT], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["2", "3.0"]
+    assert result.stderr == ""

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_utils import config
+from cnn_utils import config, training
 from cnn_utils.training import train
 
 
@@ -111,3 +111,53 @@ def test_train_under_mirrored_strategy_on_two_cpu_devices():
     assert facts["outside_mirrored"] == [False, False]
     loss = facts["loss"]
     assert len(loss) == 3 and loss[-1] < loss[0]
+
+
+def test_summary_line_reports_last_values_and_best_validation_epoch():
+    logs = {"accuracy": [0.5, 0.8, 0.9], "loss": [1.0, 0.5, 0.3],
+            "val_accuracy": [0.6, 0.85, 0.8], "val_loss": [0.9, 0.4, 0.45]}
+    assert training.summary_line(logs, seconds=12.34, name="cnn") == (
+        "cnn: 3 epochs in 12.3 s; loss 0.3, accuracy 0.9; val_loss 0.45, val_accuracy 0.8; "
+        "best val_loss 0.4 at epoch 2")
+    assert training.summary_line(logs, monitor="val_accuracy").endswith("best val_accuracy 0.85 at epoch 2")
+    assert training.summary_line({"loss": [2.0]}) == "1 epoch; loss 2"
+    with pytest.raises(TypeError, match="logs must be a keras History"):
+        training.summary_line({})
+
+
+def test_fit_quietly_prints_one_line_per_run(capsys):
+    config.set_seed(0)
+    x, y = _data()
+    model = _tiny_model()
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="categorical_crossentropy", metrics=["accuracy"])
+    history = training.fit_quietly(model, x, y, epochs=4, batch_size=16, validation_split=0.25, name="tiny")
+    out = capsys.readouterr().out
+    assert len(history.epoch_times) == 4 and len(history.history["loss"]) == 4
+    assert out.count("\n") == 1 and out.startswith("tiny: 4 epochs in ")
+    assert f"loss {history.history['loss'][-1]:.4g}" in out and "best val_loss" in out
+    # The callback alone, with train(): one line again.
+    train(_tiny_model, x, y, epochs=2, verbose=0, callbacks=[training.OneLineLog("again")])
+    assert capsys.readouterr().out.startswith("again: 2 epochs in ")
+
+
+@pytest.mark.parametrize("successes, n, low, high", [
+    # Newcombe (1998), Statistics in Medicine 17:857-872: the worked examples, Wilson score method.
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+    (29, 29, 0.8830, 1.0),
+])
+def test_wilson_interval_matches_published_values(successes, n, low, high):
+    result = training.wilson_interval(successes, n)
+    np.testing.assert_allclose(result, (low, high), atol=1e-4)
+
+
+def test_wilson_interval_widens_with_confidence_and_formats():
+    narrow, wide = training.wilson_interval(45, 50, 0.8), training.wilson_interval(45, 50, 0.99)
+    assert wide[0] < narrow[0] < 0.9 < narrow[1] < wide[1]
+    assert training.format_rate(np.int64(456), 500) == "0.912 (95 % CI 0.88-0.93, n = 500)"
+    for args, error in (((5, 4), ValueError), ((1, 0), ValueError), ((0.5, 10), TypeError),
+                        ((1, 10, 1.0), ValueError), ((1, 10, 95), ValueError)):
+        with pytest.raises(error):
+            training.wilson_interval(*args)

@@ -51,3 +51,37 @@ def test_check_shape_path_seed_model():
     assert v.check_model("model", model) is model
     with pytest.raises(TypeError, match="model must be a keras.Model, got str"):
         v.check_model("model", "vgg")
+
+
+def test_check_image_refuses_what_is_not_an_image():
+    image = np.zeros((4, 5, 3), dtype=np.float32)
+    assert np.array_equal(v.check_image("image", image), image)
+    assert v.check_image("images", np.zeros((2, 4, 4, 3), np.uint8), ndim=(4,)).shape == (2, 4, 4, 3)
+    for bad, count in ((np.full((4, 4), np.nan), "16 NaN"), (np.array([[0.5, np.inf]]), "1 infinite")):
+        with pytest.raises(ValueError, match=f"image must hold finite values, got .*{count}"):
+            v.check_image("image", bad)
+    with pytest.raises(ValueError, match=r"image must be an array with 2 or 3 axes, got shape \(4,\)"):
+        v.check_image("image", np.zeros(4))
+    for bad in ("photo.jpg", None, np.array([["a"]]), np.ones((2, 2), bool)):
+        with pytest.raises(TypeError, match="image must"):
+            v.check_image("image", bad)
+
+
+def test_open_image_names_the_argument(tmp_path):
+    from PIL import Image
+
+    good = tmp_path / "good.png"
+    Image.fromarray(np.full((3, 4), 7, np.uint8)).save(good)
+    image = v.open_image("path", good)
+    assert image.size == (4, 3) and image.mode == "RGB" and np.asarray(image)[0, 0].tolist() == [7, 7, 7]
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    with pytest.raises(ValueError, match="path must be an image file .*notes.txt"):
+        v.open_image("path", text)
+    truncated = tmp_path / "cut.jpg"
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "full.jpg")
+    truncated.write_bytes((tmp_path / "full.jpg").read_bytes()[:200])
+    with pytest.raises(ValueError, match="path must be an image file"):
+        v.open_image("path", truncated)
+    with pytest.raises(FileNotFoundError, match="path: no image file at"):
+        v.open_image("path", tmp_path / "missing.png")
