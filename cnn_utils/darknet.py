@@ -2,15 +2,22 @@
 
 Darknet is the C framework in which YOLO was written. A network is a ``.cfg`` text
 file of ``[section]`` blocks, and its trained parameters a flat binary ``.weights`` file.
-Supported sections (enough for ``yolov2.cfg`` and ``yolov2-tiny.cfg``):
+Supported sections (enough for ``yolov2.cfg``, ``yolov2-tiny.cfg``, ``yolov3.cfg`` and
+``yolov3-tiny.cfg``):
 
 * ``[net]``: input ``height``, ``width``, ``channels``;
 * ``[convolutional]``: ``filters``, ``size``, ``stride``, ``pad``, ``batch_normalize``,
   ``activation`` (``leaky``: slope 0.1, or ``linear``);
-* ``[maxpool]``: ``size``, ``stride`` (including size 2, stride 1 in the tiny model);
-* ``[route]``: ``layers`` (concatenate earlier outputs along channels);
+* ``[maxpool]``: ``size``, ``stride`` (including size 2, stride 1 in the tiny models: Darknet
+  pads that one on the right and bottom, which is TensorFlow's "same");
+* ``[route]``: ``layers``, one or two earlier layers by relative (negative) or absolute index
+  (two are concatenated along channels);
+* ``[shortcut]``: ``from`` (a residual sum with an earlier layer), ``activation`` linear;
+* ``[upsample]``: ``stride`` (nearest-neighbour, as Darknet);
 * ``[reorg]``: ``stride`` (Darknet's own space-to-depth, see :class:`Reorg`);
-* ``[region]``: the YOLOv2 head; it has no parameters and is read by :func:`region_params`.
+* ``[region]``: the YOLOv2 head; it has no parameters and is read by :func:`region_params`;
+* ``[yolo]``: a YOLOv3 head; no parameters either, read by :func:`yolo_params`. The model gets one
+  output per ``[yolo]``: the raw convolution output before it.
 
 The ``.weights`` file holds a header ``major, minor, revision`` (int32) and ``seen``
 (int64 when ``10 * major + minor >= 2``, int32 before), then for every convolution in
@@ -68,6 +75,29 @@ def region_params(cfg_path):
     raise ValueError(f"{cfg_path} has no [region] section")
 
 
+def yolo_params(cfg_path):
+    """The ``[yolo]`` heads of a YOLOv3 cfg, in the order of the model's outputs.
+
+    Returns a list with, per head, ``(anchors, num_classes)``: anchors (A, 2) is the (width,
+    height) of the head's anchors (its ``mask`` picks them from ``anchors``) in pixels of
+    the network input. Divide by the head's stride (input size / grid size) for grid units.
+    """
+    heads = []
+    for name, options in parse_cfg(cfg_path):
+        if name == "yolo":
+            if "anchors" not in options or "classes" not in options:
+                raise ValueError(f"cfg_path {cfg_path}: [yolo] needs 'anchors' and 'classes'")
+            anchors = np.array([float(v) for v in options["anchors"].split(",")], dtype="float32")
+            if anchors.size == 0 or anchors.size % 2:
+                raise ValueError(f"cfg_path {cfg_path}: [yolo] anchors must be pairs w, h, got {anchors.size} values")
+            anchors = anchors.reshape(-1, 2)
+            mask = [int(v) for v in options["mask"].split(",")] if "mask" in options else range(len(anchors))
+            heads.append((anchors[list(mask)], int(options["classes"])))
+    if not heads:
+        raise ValueError(f"{cfg_path} has no [yolo] section")
+    return heads
+
+
 class Reorg(layers.Layer):
     """Darknet's ``[reorg]`` layer: (m, H, W, C) -> (m, H/s, W/s, C*s*s).
 
@@ -122,14 +152,17 @@ def _maxpool(x, options, index):
     return layers.MaxPooling2D(size, stride, padding="same", name=f"maxpool_{index}")(x)
 
 
+def _earlier(outputs, value, index, what):
+    """Output of the layer that ``value`` (relative if negative, else absolute) names from layer ``index``."""
+    j = int(value)
+    j = index + j if j < 0 else j
+    if not 0 <= j < index:
+        raise ValueError(f"{what} #{index}: layer {value} refers outside 0..{index - 1}")
+    return outputs[j]
+
+
 def _route(outputs, options, index):
-    picked = []
-    for value in options["layers"].split(","):
-        j = int(value)
-        j = index + j if j < 0 else j
-        if not 0 <= j < index:
-            raise ValueError(f"[route] #{index}: layers={options['layers']} refers outside 0..{index - 1}")
-        picked.append(outputs[j])
+    picked = [_earlier(outputs, value, index, "[route]") for value in options["layers"].split(",")]
     if len(picked) == 1:
         return picked[0]
     return layers.Concatenate(name=f"route_{index}")(picked)
@@ -139,15 +172,16 @@ def build_darknet(cfg_path):
     """Keras model of a Darknet cfg, with freshly initialised weights.
 
     Returns ``(model, convs)``: a Functional model from an (height, width, channels)
-    input in [0, 1] (RGB) to the last layer before ``[region]``, and the list of
-    ``(Conv2D, BatchNormalization or None)`` pairs in the order of the ``.weights`` file.
+    input in [0, 1] (RGB) to the last layer before ``[region]`` (YOLOv2), or to one
+    output per ``[yolo]`` head (YOLOv3), and the list of ``(Conv2D, BatchNormalization
+    or None)`` pairs in the order of the ``.weights`` file.
     """
     sections = parse_cfg(cfg_path)
     net = sections[0][1]
     if "height" not in net or "width" not in net:
         raise ValueError(f"cfg_path {cfg_path}: [net] needs 'height' and 'width'")
     inputs = keras.Input((int(net["height"]), int(net["width"]), int(net.get("channels", 3))), name="image")
-    x, outputs, convs = inputs, [], []
+    x, outputs, convs, heads = inputs, [], [], []
     for index, (name, options) in enumerate(sections[1:]):
         if name == "convolutional":
             filters, size = int(options["filters"]), int(options["size"])
@@ -177,20 +211,28 @@ def build_darknet(cfg_path):
             x = _route(outputs, options, index)
         elif name == "reorg":
             x = Reorg(int(options.get("stride", 2)), name=f"reorg_{index}")(x)
+        elif name == "shortcut":
+            if options.get("activation", "linear") != "linear":
+                raise ValueError(f"[shortcut] #{index}: only a linear activation is supported")
+            x = layers.Add(name=f"shortcut_{index}")([x, _earlier(outputs, options["from"], index, "[shortcut]")])
+        elif name == "upsample":
+            x = layers.UpSampling2D(int(options.get("stride", 2)), name=f"upsample_{index}")(x)
         elif name == "region":
             pass  # decoding is done by cnn_utils.yolo.yolo_head
+        elif name == "yolo":
+            heads.append(x)  # decoding is done by cnn_utils.yolo.yolo_head, head by head
         else:
             raise ValueError(f"section [{name}] (#{index}) is not supported; expected convolutional, "
-                             "maxpool, route, reorg or region")
+                             "maxpool, route, shortcut, upsample, reorg, region or yolo")
         outputs.append(x)
-    model = keras.Model(inputs, x, name=Path(cfg_path).stem.replace("-", "_"))
+    model = keras.Model(inputs, heads or x, name=Path(cfg_path).stem.replace("-", "_"))
     return model, convs
 
 
 def _read(f, count, dtype, what):
     data = np.fromfile(f, dtype=dtype, count=count)
     if data.size != count:
-        raise ValueError(f"weights file ended early while reading {what} "
+        raise ValueError(f"weights file {f.name} ended early while reading {what} "
                          f"({data.size} of {count} values): it does not match the cfg")
     return data
 
@@ -212,8 +254,13 @@ def load_darknet(cfg_path, weights_path=None):
             or None for random initial weights.
     Returns:
         A ``keras.Model`` mapping (m, height, width, 3) RGB images in [0, 1] to the raw
-        output of the last convolution, e.g. (m, 19, 19, 425) for ``yolov2.cfg`` at 608x608.
-        Decode it with ``cnn_utils.yolo.yolo_head`` and the anchors from :func:`region_params`.
+        output of the last convolution, e.g. (m, 19, 19, 425) for ``yolov2.cfg`` at 608x608,
+        or, for a YOLOv3 cfg, a list with the raw output of each ``[yolo]`` head, e.g.
+        (m, 13, 13, 255) and (m, 26, 26, 255) for ``yolov3-tiny.cfg`` at 416x416.
+        Decode it with ``cnn_utils.yolo.yolo_head`` and the anchors from :func:`region_params`
+        or :func:`yolo_params`.
+    Every value of the file is read; a file too short or too long for the cfg raises a
+    ``ValueError`` naming it.
     """
     if weights_path is not None:
         check_path("weights_path", weights_path)

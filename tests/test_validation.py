@@ -393,6 +393,7 @@ CASES += [
     # darknet (rows that need a file on disk are in FILE_CASES below)
     ("parse_cfg", lambda: darknet.parse_cfg(None), TypeError, "cfg_path"),
     ("region_params", lambda: darknet.region_params(42), TypeError, "cfg_path"),
+    ("yolo_params", lambda: darknet.yolo_params(None), TypeError, "cfg_path"),
     ("build_darknet", lambda: darknet.build_darknet(["yolov2.cfg"]), TypeError, "cfg_path"),
     ("load_darknet", lambda: darknet.load_darknet(DARKNET_CFG, weights_path=b"x.weights"), TypeError,
      "weights_path"),
@@ -471,6 +472,11 @@ FILE_CASES = [
      ValueError, r"\[region\]"),
     ("region_params", lambda tmp: darknet.region_params(_write(tmp / "a.cfg", "[net]\n[region]\nanchors=1,2,3\n"
                                                                                  "classes=2\n")),
+     ValueError, "anchors"),
+    ("yolo_params", lambda tmp: darknet.yolo_params(_write(tmp / "a.cfg", "[net]\n[region]\nclasses=2\n")),
+     ValueError, r"\[yolo\]"),
+    ("yolo_params", lambda tmp: darknet.yolo_params(_write(tmp / "a.cfg", "[net]\n[yolo]\nanchors=1,2,3\n"
+                                                                             "classes=2\n")),
      ValueError, "anchors"),
     ("build_darknet", lambda tmp: darknet.build_darknet(_write(tmp / "a.cfg", "[net]\nwidth=32\n")),
      ValueError, "height"),
