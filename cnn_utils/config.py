@@ -1,5 +1,11 @@
 """Project configuration: fast mode, seeds, data paths, progress bars and atomic file writes.
 
+Paths: ``DATA_DIR`` holds the committed files the code reads (``data/`` of the
+checkout, or ``cnn_utils/_data/`` inside an installed wheel). ``ASSET_DIR``
+(pretrained weights) and ``CACHE_DIR`` (generated data) live under
+:func:`course_home`: ``$CNN_COURSE_HOME`` when set, ``data/`` in a checkout,
+else ``~/.cache/cnn-course``.
+
 Fast mode is switched on with the environment variable ``CNN_FAST=1``. It is
 what ``make test`` uses: notebooks shrink epochs, dataset sizes, image sizes
 and iteration counts through :func:`choose`. Full mode (the default) is what a
@@ -15,10 +21,36 @@ from tqdm import tqdm
 
 FAST_ENV = "CNN_FAST"
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT_DIR / "data"
-ASSET_DIR = DATA_DIR / "assets"  # pretrained files made by `make assets` (not committed)
-CACHE_DIR = DATA_DIR / "cache"  # generated data sets (not committed)
+HOME_ENV = "CNN_COURSE_HOME"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ROOT_DIR = PACKAGE_DIR.parent
+# The wheel ships the checkout's committed data/ as the package folder cnn_utils/_data/.
+IN_CHECKOUT = not (PACKAGE_DIR / "_data").is_dir()
+
+
+def course_home(environ=None, in_checkout=IN_CHECKOUT):
+    """Folder for prepared assets and generated caches, like Keras' ``~/.keras``.
+
+    ``$CNN_COURSE_HOME`` when set; otherwise ``data/`` of the checkout when the
+    package runs from one (the notebooks and ``make``), else ``~/.cache/cnn-course``
+    (an installed wheel: nothing is ever written into ``site-packages``).
+    """
+    environ = os.environ if environ is None else environ
+    home = environ.get(HOME_ENV, "").strip()
+    if home:
+        return Path(home).expanduser().resolve()
+    if in_checkout:
+        return ROOT_DIR / "data"
+    return Path.home() / ".cache" / "cnn-course"
+
+
+# Shipped, read-only files: paintings, Darknet cfgs, class names, photos (the checkout's data/).
+DATA_DIR = ROOT_DIR / "data" if IN_CHECKOUT else PACKAGE_DIR / "_data"
+# Written by the code, never committed nor packaged (read once, at import: set CNN_COURSE_HOME before).
+HOME_DIR = course_home()
+ASSET_DIR = HOME_DIR / "assets"  # pretrained files made by `make assets` / `python -m cnn_utils.pretrained`
+CACHE_DIR = HOME_DIR / "cache"  # generated data sets
 
 
 def fast_mode():

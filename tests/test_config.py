@@ -139,3 +139,24 @@ def test_importing_cnn_utils_keeps_tensorflow_start_up_quiet():
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["2", "3.0"]
     assert result.stderr == ""
+
+
+def test_course_home_prefers_the_environment_then_the_checkout_then_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    explicit = {"CNN_COURSE_HOME": str(tmp_path / "mine")}
+    assert config.course_home(explicit, in_checkout=True) == tmp_path / "mine"
+    assert config.course_home(explicit, in_checkout=False) == tmp_path / "mine"
+    assert config.course_home({"CNN_COURSE_HOME": "~/x"}, in_checkout=False) == tmp_path / "user" / "x"
+    for unset in ({}, {"CNN_COURSE_HOME": ""}, {"CNN_COURSE_HOME": "  "}):
+        assert config.course_home(unset, in_checkout=True) == config.ROOT_DIR / "data"
+        assert config.course_home(unset, in_checkout=False) == tmp_path / "user" / ".cache" / "cnn-course"
+
+
+def test_checkout_reads_and_writes_data_folder():
+    # Run from this checkout (tests/ sits beside cnn_utils/): shipped files come from data/,
+    # and prepared assets and caches go under the course home (data/ unless CNN_COURSE_HOME is set).
+    assert config.IN_CHECKOUT
+    assert config.DATA_DIR == config.ROOT_DIR / "data"
+    assert (config.DATA_DIR / "styles" / "starry_night.jpg").is_file()
+    assert config.HOME_DIR == config.course_home()
+    assert (config.ASSET_DIR, config.CACHE_DIR) == (config.HOME_DIR / "assets", config.HOME_DIR / "cache")
