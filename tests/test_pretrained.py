@@ -414,3 +414,19 @@ def test_installed_package_must_have_the_pinned_version(monkeypatch):
         pretrained.source_file(pretrained.VGG16_HED._replace(version="9.9"), None)
     with pytest.raises(AssetError, match="not installed"):
         pretrained.source_file(pretrained.VGG16_HED._replace(package="no-such-package-here"), None)
+
+
+def test_main_prepares_the_named_assets_or_all(monkeypatch, capsys):
+    prepared = []
+    monkeypatch.setattr(pretrained, "prepare", lambda row: prepared.append(row.name) or f"/x/{row.name}")
+    pretrained.main(["vgg16-hed", "face-api"])
+    assert prepared == ["vgg16-hed", "face-api"]
+    assert capsys.readouterr().out.splitlines() == ["vgg16-hed: /x/vgg16-hed", "face-api: /x/face-api"]
+    prepared.clear()
+    pretrained.main([])
+    assert prepared == [row.name for row in pretrained.ASSETS]
+    prepared.clear()
+    with pytest.raises(SystemExit) as exit_info:
+        pretrained.main(["face-api", "vgg19"])
+    assert exit_info.value.code == 2 and prepared == []
+    assert "unknown asset(s) ['vgg19']" in capsys.readouterr().err
