@@ -117,7 +117,7 @@ def test_installed_wheel_works_outside_the_repository(wheel, tmp_path):
     # Without CNN_COURSE_HOME the installed package caches under ~/.cache/cnn-course.
     user = {k: v for k, v in env.items() if k != "CNN_COURSE_HOME"} | {"HOME": str(tmp_path / "user")}
     where = _run([sys.executable, "-c", "from cnn_utils import config; print(config.ASSET_DIR, config.CACHE_DIR)"],
-                 timeout=120, cwd=outside, env=user)
+                 timeout=300, cwd=outside, env=user)
     user_cache = tmp_path / "user" / ".cache" / "cnn-course"
     assert where.stdout.split() == [str(user_cache / "assets"), str(user_cache / "cache")]
 
