@@ -1,5 +1,6 @@
 # cnn-course: every target sets up what it needs itself.
 #   make run    execute every notebook in full mode -> build/executed/*.ipynb and build/html/*.html
+#   make refresh [NB=notebooks/<name>.ipynb]   the same, in place (the committed outputs)
 #   make test   unit tests + every notebook in fast mode (CNN_FAST=1) under nbval
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -29,31 +30,41 @@ assets: setup
 test: assets
 	CNN_FAST=1 $(PY) -m pytest -q tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) $(PYTEST_ARGS)
 
+# Execute notebooks one after another in full mode (CNN_FAST unset), printing one line per notebook
+# (name, wall time, ok) and a total. What nbconvert and the kernel print goes to build/logs/<name>.log,
+# whose end is shown when a notebook fails.   $(call execute-notebooks,<notebooks>,<nbconvert options>)
+define execute-notebooks
+	@mkdir -p build/logs; total=0; \
+	for nb in $(1); do \
+		name=$$(basename "$$nb" .ipynb); log="build/logs/$$name.log"; start=$$(date +%s); \
+		if ! env -u CNN_FAST $(JUPYTER) nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
+				$(2) "$$nb" > "$$log" 2>&1; then \
+			echo "$$name: FAILED after $$(( $$(date +%s) - start )) s; the end of $$log:"; tail -n 30 "$$log"; exit 1; \
+		fi; \
+		seconds=$$(( $$(date +%s) - start )); total=$$(( total + seconds )); \
+		printf '%-44s %6d s  ok\n' "$$name" "$$seconds"; \
+	done; \
+	printf '%-44s %6d s  ok\n' "total, $(words $(1)) notebooks" "$$total"
+endef
+
 run: assets
 	@mkdir -p build/executed build/html
-	@for nb in $(NOTEBOOKS); do \
-		start=$$(date +%s); \
-		env -u CNN_FAST $(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --ExecutePreprocessor.timeout=-1 \
-			--output-dir build/executed "$$nb" || exit 1; \
-		$(JUPYTER) nbconvert --log-level=WARN --to html --output-dir build/html "build/executed/$$(basename $$nb)" || exit 1; \
-		echo "$$(basename $$nb): $$(( $$(date +%s) - start )) s"; \
-	done
+	$(call execute-notebooks,$(NOTEBOOKS),--output-dir build/executed)
+	@$(JUPYTER) nbconvert --to html --output-dir build/html $(addprefix build/executed/,$(notdir $(NOTEBOOKS))) \
+		> build/logs/html.log 2>&1 || { tail -n 30 build/logs/html.log; exit 1; }
 
-# Re-execute notebooks in place in full mode (CNN_FAST is unset), so the committed copies carry fresh outputs.
+# Re-execute notebooks in place in full mode, so the committed copies carry fresh outputs.
 #   make refresh NB=notebooks/W1-1_convolution_step_by_step.ipynb
 refresh: assets
-	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
-		start=$$(date +%s); \
-		env -u CNN_FAST $(JUPYTER) nbconvert --log-level=WARN --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 "$$nb" || exit 1; \
-		echo "$$(basename $$nb): $$(( $$(date +%s) - start )) s"; \
-	done
+	$(call execute-notebooks,$(or $(NB),$(NOTEBOOKS)),--inplace)
 
 # Student notebooks: every solution region replaced by a placeholder, outputs cleared.
 exercises: setup
 	$(PY) -m cnn_utils.exercises notebooks build/exercises
 
+# Containers (Docker, Colab-like) run as root, which Jupyter refuses without --allow-root.
 lab: assets
-	$(JUPYTER) lab notebooks
+	$(JUPYTER) lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: assets
 	@for b in bench/*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
