@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/W*.ipynb))
 CELL_TIMEOUT := 900
 PYTEST_ARGS ?=
 
-.PHONY: setup assets run test lab bench refresh exercises clean
+.PHONY: setup assets run test lab bench refresh exercises grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,9 +58,16 @@ run: assets
 refresh: assets
 	$(call execute-notebooks,$(or $(NB),$(NOTEBOOKS)),--inplace)
 
-# Student notebooks: every solution region replaced by a placeholder, outputs cleared.
+# Student notebooks: exercise bodies replaced by a placeholder, quiz answers blanked, solution-only text
+# dropped, outputs cleared (see CONTRIBUTING.md).
 exercises: setup
 	$(PY) -m cnn_utils.exercises notebooks build/exercises
+
+# Grade a learner's notebook in fast mode: each exercise check and quiz question, passed or failed, and the score.
+#   make grade NB=build/exercises/W1-3_quiz.ipynb
+grade: assets
+	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/notebook.ipynb"; exit 2; }
+	@$(PY) -m cnn_utils.grade "$(NB)"
 
 # Containers (Docker, Colab-like) run as root, which Jupyter refuses without --allow-root.
 lab: assets
