@@ -741,9 +741,14 @@ def compute_style_cost_test(target):
 
 def total_cost_test(target):
     """Check ``total_cost(J_content, J_style, alpha, beta)`` with the default and other weights."""
+    import tensorflow as tf
+
     from cnn_utils import nst
 
-    cases = [("default alpha and beta", (3.0, 2.0), {}), ("alpha 5, beta 1", (0.7, 0.1), {"alpha": 5, "beta": 1})]
+    # The costs arrive as scalar tensors, as in train_step.
+    J_content, J_style = tf.constant(3.0), tf.constant(2.0)
+    cases = [("default alpha and beta", (J_content, J_style), {}),
+             ("alpha 5, beta 1", (tf.constant(0.7), tf.constant(0.1)), {"alpha": 5, "beta": 1})]
     _check_cases(target, nst.total_cost, cases)
 
 

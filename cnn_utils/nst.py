@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 from PIL import Image
 from cnn_utils.config import DATA_DIR, progress
-from cnn_utils.validation import check_int, check_model, check_real, check_shape
+from cnn_utils.validation import check_image, check_int, check_model, check_real, check_shape, open_image
 
 STYLE_DIR = DATA_DIR / "styles"
 
@@ -38,15 +38,6 @@ STYLE_LAYERS = [
 CONTENT_LAYER = [("block4_conv2", 1)]
 
 
-def _as_float_tensor(x, name, rank=None):
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be an array or tensor, got {type(x).__name__}")
-    x = tf.convert_to_tensor(x, dtype=tf.float32)
-    if rank is not None and x.shape.rank != rank:
-        raise ValueError(f"{name} must have rank {rank}, got shape {tuple(x.shape)}")
-    return x
-
-
 def _check_outputs(outputs, name):
     if not isinstance(outputs, (list, tuple)):
         raise TypeError(f"{name} must be a list of layer outputs (one array or tensor per layer), "
@@ -56,7 +47,7 @@ def _check_outputs(outputs, name):
 
 
 def _check_weight(value, name):
-    """A Python/NumPy real number or a scalar tensor (static check only: safe inside tf.function)."""
+    """A Python/NumPy real number or a scalar tensor."""
     if isinstance(value, (tf.Tensor, tf.Variable)):
         if value.shape.rank != 0:
             raise ValueError(f"{name} must be a scalar, got a tensor of shape {tuple(value.shape)}")
@@ -65,41 +56,33 @@ def _check_weight(value, name):
 
 
 def _check_style_layers(style_layers):
-    if not isinstance(style_layers, (list, tuple)):
-        raise TypeError(f"STYLE_LAYERS must be a list of (layer name, weight) pairs, got {type(style_layers).__name__}")
-    for n, entry in enumerate(style_layers):
-        if not isinstance(entry, (list, tuple)):
-            raise TypeError(f"STYLE_LAYERS[{n}] must be a (layer name, weight) pair, got {entry!r}")
-        if len(entry) != 2:
-            raise ValueError(f"STYLE_LAYERS[{n}] must be a (layer name, weight) pair, got {entry!r}")
-        if not isinstance(entry[0], str):
-            raise TypeError(f"STYLE_LAYERS[{n}] layer name must be a str, got {entry[0]!r}")
-        _check_weight(entry[1], f"STYLE_LAYERS[{n}] weight")
+    if not isinstance(style_layers, (list, tuple)) or not all(
+            isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], str)
+            for entry in style_layers):
+        raise TypeError(f"STYLE_LAYERS must be a list of (layer name, weight) pairs, got {style_layers!r}")
+    for n, (_, weight) in enumerate(style_layers):
+        _check_weight(weight, f"STYLE_LAYERS[{n}] weight")
 
 
-def _check_same_shape(a, b, name_a, name_b):
-    if a.shape != b.shape:
-        raise ValueError(f"{name_a} and {name_b} must have the same shape, "
-                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
+# ----------------------------------------------------------------------------- the course's costs
+# The code of the W4-2 exercises: read them next to the notebook.
 
 
 def compute_content_cost(content_output, generated_output):
-    """Content cost between the last layer outputs of the content and generated images.
+    """Content cost between the content layer outputs of the content and generated images.
 
     Arguments:
-        content_output: list of layer outputs for the content image C; the last
-            one, a_C of shape (1, n_H, n_W, n_C), is the content layer.
-        generated_output: the same list for the generated image G.
-    Returns the scalar J_content = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
+        content_output: the layer outputs for the content image C, whose last entry
+            ``content_output[-1]`` is the content layer's a_C, of shape (1, n_H, n_W, n_C):
+            a list of layer outputs, or a tensor whose first axis lists them.
+        generated_output: the same for the generated image G.
+    Returns the scalar tensor J_content = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
     """
-    _check_outputs(content_output, "content_output")
-    _check_outputs(generated_output, "generated_output")
-    a_C = _as_float_tensor(content_output[-1], "content_output[-1]", rank=4)
-    a_G = _as_float_tensor(generated_output[-1], "generated_output[-1]", rank=4)
-    _check_same_shape(a_C, a_G, "content_output[-1]", "generated_output[-1]")
-    m = tf.shape(a_G)[0]
-    n_units = tf.cast(tf.size(a_G) // m, tf.float32)  # n_H * n_W * n_C
-    return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_units)
+    a_C = content_output[-1]
+    a_G = generated_output[-1]
+    _, n_H, n_W, n_C = a_G.shape
+    J_content = tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_H * n_W * n_C)
+    return J_content
 
 
 def gram_matrix(A):
@@ -109,8 +92,8 @@ def gram_matrix(A):
         A: matrix of shape (n_C, n_H * n_W), one row per channel.
     Returns GA = A A^T of shape (n_C, n_C).
     """
-    A = _as_float_tensor(A, "A", rank=2)
-    return tf.matmul(A, A, transpose_b=True)
+    GA = tf.matmul(A, A, transpose_b=True)
+    return GA
 
 
 def compute_layer_style_cost(a_S, a_G):
@@ -119,61 +102,46 @@ def compute_layer_style_cost(a_S, a_G):
     Arguments:
         a_S: activations of the style image, shape (1, n_H, n_W, n_C).
         a_G: activations of the generated image, same shape.
-    Returns the scalar 1 / (4 n_C^2 (n_H n_W)^2) * sum((G_S - G_G)^2), where
+    Returns the scalar tensor 1 / (4 n_C^2 (n_H n_W)^2) * sum((G_S - G_G)^2), where
     G_S and G_G are the (n_C, n_C) Gram matrices of the two images.
     """
-    a_S = _as_float_tensor(a_S, "a_S", rank=4)
-    a_G = _as_float_tensor(a_G, "a_G", rank=4)
-    _check_same_shape(a_S, a_G, "a_S", "a_G")
-    n_C = a_G.shape[-1]
-    if n_C is None:
-        raise ValueError(f"a_G must have a known number of channels (last axis), got shape {tuple(a_G.shape)}")
+    _, n_H, n_W, n_C = a_G.shape
     # (1, n_H, n_W, n_C) -> (n_C, n_H * n_W)
-    a_S = tf.transpose(tf.reshape(a_S, (-1, n_C)))
-    a_G = tf.transpose(tf.reshape(a_G, (-1, n_C)))
+    a_S = tf.transpose(tf.reshape(a_S, (n_H * n_W, n_C)))
+    a_G = tf.transpose(tf.reshape(a_G, (n_H * n_W, n_C)))
     GS = gram_matrix(a_S)
     GG = gram_matrix(a_G)
-    n_HW = tf.cast(tf.shape(a_G)[1], tf.float32)
-    return tf.reduce_sum(tf.square(GS - GG)) / (4.0 * float(n_C) ** 2 * n_HW ** 2)
+    J_style_layer = tf.reduce_sum(tf.square(GS - GG)) / (4.0 * n_C**2 * (n_H * n_W)**2)
+    return J_style_layer
 
 
 def compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS=STYLE_LAYERS):
     """Weighted sum of the layer style costs over the style layers.
 
     Arguments:
-        style_image_output: list of layer outputs for the style image S: one per
-            entry of STYLE_LAYERS, then the content layer (which is ignored).
-        generated_image_output: the same list for the generated image G.
+        style_image_output: layer outputs for the style image S: one per entry of
+            STYLE_LAYERS, then the content layer (which is ignored).
+        generated_image_output: the same for the generated image G.
         STYLE_LAYERS: list of (layer name, weight) pairs.
-    Returns the scalar J_style = sum over l of lambda^[l] J_style^[l](S, G).
+    Returns the scalar tensor J_style = sum over l of lambda^[l] J_style^[l](S, G).
     """
-    _check_outputs(style_image_output, "style_image_output")
-    _check_outputs(generated_image_output, "generated_image_output")
-    _check_style_layers(STYLE_LAYERS)
-    if len(style_image_output) != len(STYLE_LAYERS) + 1 or len(generated_image_output) != len(STYLE_LAYERS) + 1:
-        raise ValueError(
-            f"style_image_output and generated_image_output must hold {len(STYLE_LAYERS) + 1} layer outputs "
-            f"(one per style layer, then the content layer), got {len(style_image_output)} and "
-            f"{len(generated_image_output)}")
-    J_style = 0.0
-    for a_S, a_G, (_, weight) in zip(style_image_output[:-1], generated_image_output[:-1], STYLE_LAYERS):
-        J_style += weight * compute_layer_style_cost(a_S, a_G)
+    J_style = 0
+    a_S = style_image_output[:-1]
+    a_G = generated_image_output[:-1]
+    for (layer_name, weight), a_S_layer, a_G_layer in zip(STYLE_LAYERS, a_S, a_G):
+        J_style += weight * compute_layer_style_cost(a_S_layer, a_G_layer)
     return J_style
 
 
 def total_cost(J_content, J_style, alpha=10, beta=40):
-    """Total cost J = alpha * J_content + beta * J_style.
+    """Total cost J = alpha * J_content + beta * J_style, as a scalar tensor.
 
-    Arguments:
-        J_content, J_style: the two costs (numbers, arrays or tensors of the same shape).
-        alpha, beta: real weights of the two costs.
+    (The course makes this a ``tf.function``, which returns a tensor even for
+    Python numbers; converting the result does the same without a new trace for
+    every new pair of numbers.)
     """
-    for value, name in ((J_content, "J_content"), (J_style, "J_style")):
-        if value is None or isinstance(value, (str, bytes, dict, list, tuple)):
-            raise TypeError(f"{name} must be a number, array or tensor, got {type(value).__name__}")
-    _check_weight(alpha, "alpha")
-    _check_weight(beta, "beta")
-    return alpha * J_content + beta * J_style
+    J = alpha * J_content + beta * J_style
+    return tf.convert_to_tensor(J)
 
 
 def get_layer_outputs(vgg, layer_names):
@@ -209,9 +177,7 @@ def get_layer_outputs(vgg, layer_names):
 
 def clip_0_1(image):
     """Clip pixel values to [0, 1]; ``image`` is an array, tensor or tf.Variable of any shape."""
-    if image is None or isinstance(image, (str, bytes)):
-        raise TypeError(f"image must be an array or tensor, got {type(image).__name__}")
-    return tf.clip_by_value(image, 0.0, 1.0)
+    return tf.clip_by_value(image, clip_value_min=0.0, clip_value_max=1.0)
 
 
 def make_train_step(feature_model, a_S, a_C, optimizer, STYLE_LAYERS=STYLE_LAYERS, alpha=10, beta=40):
@@ -265,18 +231,16 @@ def initial_generated_image(content_image, noise=0.25, seed=0):
         seed: non-negative integer seed of the noise.
     Returns a ``tf.Variable`` of the same shape.
     """
-    content_image = _as_float_tensor(content_image, "content_image", rank=4)
+    content_image = check_image("content_image", content_image, ndim=(4,)).astype(np.float32)
     if content_image.shape[-1] != 3:
-        raise ValueError(f"content_image must have shape (1, n_H, n_W, 3), got {tuple(content_image.shape)}")
-    if float(tf.reduce_min(content_image)) < 0 or float(tf.reduce_max(content_image)) > 1:
+        raise ValueError(f"content_image must have shape (1, n_H, n_W, 3), got {content_image.shape}")
+    if content_image.min() < 0 or content_image.max() > 1:
         raise ValueError("content_image must hold values in [0, 1], got values in "
-                         f"[{float(tf.reduce_min(content_image)):.3g}, {float(tf.reduce_max(content_image)):.3g}]")
-    _check_weight(noise, "noise")
-    if not 0 <= noise <= 1:
-        raise ValueError(f"noise must be in [0, 1], got {noise!r}")
+                         f"[{content_image.min():.3g}, {content_image.max():.3g}]")
+    noise = check_real("noise", noise, 0, 1)
     seed = check_int("seed", seed, 0)
     rng = tf.random.Generator.from_seed(seed)
-    image = content_image + rng.uniform(tf.shape(content_image), -noise, noise)
+    image = tf.constant(content_image) + rng.uniform(content_image.shape, -noise, noise)
     return tf.Variable(clip_0_1(image))
 
 
@@ -323,14 +287,14 @@ def load_image(path_or_array, size):
     if not isinstance(path_or_array, (str, os.PathLike, np.ndarray)):
         raise TypeError(f"path_or_array must be a file path or an (H, W, 3) array, got {type(path_or_array).__name__}")
     if isinstance(path_or_array, np.ndarray):
-        array = path_or_array
-        if array.ndim != 3 or array.shape[-1] != 3:
+        array = check_image("path_or_array", path_or_array, ndim=(3,))
+        if array.shape[-1] != 3:
             raise ValueError(f"path_or_array must be an (H, W, 3) image, got shape {array.shape}")
         if array.dtype.kind == "f":
-            array = np.clip(array * 255.0, 0, 255).astype(np.uint8)
+            array = np.clip(array * 255.0, 0, 255)
         image = Image.fromarray(array.astype(np.uint8))
     else:
-        image = Image.open(path_or_array).convert("RGB")
+        image = open_image("path_or_array", path_or_array)
     n_H, n_W = int(size[0]), int(size[1])
     width, height = image.size
     scale = min(width / n_W, height / n_H)

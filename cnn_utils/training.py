@@ -14,7 +14,7 @@ import time
 import keras
 import tensorflow as tf
 
-from cnn_utils.validation import check_int, check_real
+from cnn_utils.validation import check_int, check_model, check_real
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -138,6 +138,7 @@ def fit_quietly(model, x=None, y=None, *, name=None, monitor="val_loss", callbac
     ``name`` and ``monitor`` for :class:`OneLineLog`. Like :func:`train`, the
     returned history has ``history.epoch_times``: seconds per epoch.
     """
+    check_model("model", model)
     timer = EpochTimer()
     history = model.fit(x, y, verbose=0, callbacks=[timer, *callbacks, OneLineLog(name, monitor)], **fit_kwargs)
     history.epoch_times = timer.times

@@ -194,19 +194,47 @@ def test_load_image_and_style_images():
         nst.load_image(array, (0, 20))
 
 
-def test_bad_inputs_raise_named_errors():
+def test_content_cost_takes_what_the_course_passes():
+    # The course's own test: a tensor whose first axis lists the layer outputs.
+    tf.random.set_seed(1)
+    a_C = tf.random.normal([1, 1, 4, 4, 3], mean=1, stddev=4)
+    a_G = tf.random.normal([1, 1, 4, 4, 3], mean=1, stddev=4)
+    J_content = nst.compute_content_cost(a_C, a_G)
+    assert isinstance(J_content, tf.Tensor) and J_content.shape == ()
+    np.testing.assert_allclose(J_content.numpy(), 7.0568767, rtol=1e-6)
+    # A list of layer outputs gives the same, as does a tuple of arrays.
+    np.testing.assert_allclose(nst.compute_content_cost([a_C[0]], [a_G[0]]).numpy(), 7.0568767, rtol=1e-6)
+    np.testing.assert_allclose(nst.compute_content_cost((a_C.numpy()[0],), (a_G.numpy()[0],)).numpy(),
+                               7.0568767, rtol=1e-6)
+
+
+def test_every_cost_is_a_scalar_tensor():
+    rng = np.random.default_rng(7)
+    shapes = [(1, 4, 4, 3), (1, 2, 2, 5), (1, 2, 2, 6)]
+    S, G = ([random_activations(rng, s) for s in shapes] for _ in range(2))
+    costs = {"content": nst.compute_content_cost(S, G),
+             "layer style": nst.compute_layer_style_cost(S[0], G[0]),
+             "style": nst.compute_style_cost(S, G, SMALL_LAYERS),
+             "total of numbers": nst.total_cost(0.2, 0.8),
+             "total of tensors": nst.total_cost(tf.constant(0.2), tf.constant(0.8))}
+    for name, cost in costs.items():
+        assert isinstance(cost, tf.Tensor) and cost.shape == (), name
+    assert float(costs["total of numbers"]) == pytest.approx(34.0)
+    assert float(nst.total_cost(0.3, 0.5, alpha=5, beta=50)) == pytest.approx(26.5)
+    assert nst.gram_matrix(tf.ones((2, 3))).shape == (2, 2)
+
+
+def test_entry_points_refuse_bad_data(tmp_path):
     a = np.zeros((1, 2, 2, 3), np.float32)
-    with pytest.raises(ValueError, match="same shape"):
-        nst.compute_content_cost([a], [np.zeros((1, 2, 2, 4), np.float32)])
-    with pytest.raises(TypeError, match="content_output"):
-        nst.compute_content_cost(a, a)
-    with pytest.raises(ValueError, match="rank 2"):
-        nst.gram_matrix(a)
-    with pytest.raises(ValueError, match="a_S"):
-        nst.compute_layer_style_cost(a[0], a[0])
-    with pytest.raises(ValueError, match="layer outputs"):
-        nst.compute_style_cost([a], [a], SMALL_LAYERS)
     with pytest.raises(ValueError, match="steps"):
         nst.run_style_transfer(lambda g: (0, 0, 0), tf.Variable(a), steps=0)
     with pytest.raises(ValueError, match="keep_every"):
         nst.run_style_transfer(lambda g: (0, 0, 0), tf.Variable(a), steps=2, keep_every=0)
+    with pytest.raises(ValueError, match="content_image must hold finite values"):
+        nst.initial_generated_image(np.full((1, 4, 4, 3), np.nan))
+    with pytest.raises(ValueError, match="path_or_array must hold finite values"):
+        nst.load_image(np.full((8, 8, 3), np.inf), (4, 4))
+    text = tmp_path / "style.jpg"
+    text.write_text("not a painting")
+    with pytest.raises(ValueError, match="path_or_array must be an image file"):
+        nst.load_image(text, (4, 4))

@@ -583,31 +583,10 @@ def _steps(*args, **kwargs):
 
 CASES += [
     # nst
-    ("compute_content_cost", lambda: nst.compute_content_cost(_ACT, [_ACT]), TypeError, "content_output"),
-    ("compute_content_cost", lambda: nst.compute_content_cost([_ACT], []), ValueError, "generated_output"),
-    ("compute_content_cost", lambda: nst.compute_content_cost([_ACT], [_ACT[0]]), ValueError,
-     r"generated_output\[-1\]"),
-    ("gram_matrix", lambda: nst.gram_matrix(_ACT), ValueError, "A must"),
-    ("gram_matrix", lambda: nst.gram_matrix("A"), TypeError, "A must"),
-    ("compute_layer_style_cost", lambda: nst.compute_layer_style_cost(_ACT[0], _ACT), ValueError, "a_S"),
-    ("compute_layer_style_cost", lambda: nst.compute_layer_style_cost(_ACT, np.zeros((1, 2, 2, 4))),
-     ValueError, "a_S and a_G"),
-    ("compute_style_cost", lambda: nst.compute_style_cost(_ACT, [_ACT, _ACT]), TypeError, "style_image_output"),
-    ("compute_style_cost", lambda: nst.compute_style_cost([_ACT, _ACT], [_ACT, _ACT], "block1_conv1"),
-     TypeError, "STYLE_LAYERS"),
-    ("compute_style_cost", lambda: nst.compute_style_cost([_ACT, _ACT], [_ACT, _ACT], [("block1_conv1", "0.2")]),
-     TypeError, r"STYLE_LAYERS\[0\]"),
-    ("compute_style_cost", lambda: nst.compute_style_cost([_ACT], [_ACT], [("block1_conv1", 1.0)]),
-     ValueError, "style_image_output"),
-    ("total_cost", lambda: nst.total_cost(None, 1.0), TypeError, "J_content"),
-    ("total_cost", lambda: nst.total_cost(1.0, "2"), TypeError, "J_style"),
-    ("total_cost", lambda: nst.total_cost(1.0, 2.0, alpha="10"), TypeError, "alpha"),
-    ("total_cost", lambda: nst.total_cost(1.0, 2.0, beta=np.ones(2)), TypeError, "beta"),
     ("get_layer_outputs", lambda: nst.get_layer_outputs("vgg16", ["block1_conv1"]), TypeError, "vgg"),
     ("get_layer_outputs", lambda: nst.get_layer_outputs(_tiny_convnet(), "block1_conv1"), TypeError, "layer_names"),
     ("get_layer_outputs", lambda: nst.get_layer_outputs(_tiny_convnet(), ["block5_conv1"]), ValueError,
      "layer_names"),
-    ("clip_0_1", lambda: nst.clip_0_1(None), TypeError, "image"),
     ("make_train_step", lambda: nst.make_train_step(None, [_ACT] * 6, [_ACT], keras.optimizers.Adam()),
      TypeError, "feature_model"),
     ("make_train_step", lambda: nst.make_train_step(_tiny_convnet(), [_ACT] * 6, [_ACT], "adam"),
@@ -618,6 +597,8 @@ CASES += [
      TypeError, "a_C"),
     ("make_train_step", lambda: nst.make_train_step(_tiny_convnet(), [_ACT] * 6, [_ACT], keras.optimizers.Adam(),
                                                     alpha=None), TypeError, "alpha"),
+    ("make_train_step", lambda: nst.make_train_step(_tiny_convnet(), [_ACT] * 2, [_ACT], keras.optimizers.Adam(),
+                                                    [("block1_conv1", "0.2")]), TypeError, r"STYLE_LAYERS\[0\]"),
     ("initial_generated_image", lambda: nst.initial_generated_image(_ACT[0]), ValueError, "content_image"),
     ("initial_generated_image", lambda: nst.initial_generated_image(np.zeros((1, 4, 4, 1))), ValueError,
      "content_image"),
@@ -690,6 +671,20 @@ CASES += [
     ("shape_volumes", lambda: vf.shape_volumes(3, seed="0"), TypeError, "seed"),
 ]
 MODULES += (nst, vf)
+CASES += [
+    ("summary_line", lambda: training.summary_line({}), TypeError, "logs"),
+    ("fit_quietly", lambda: training.fit_quietly("model", np.zeros((4, 4))), TypeError, "model"),
+    ("wilson_interval", lambda: training.wilson_interval(5, 4), ValueError, "successes"),
+    ("wilson_interval", lambda: training.wilson_interval(1, 10, confidence=1.0), ValueError, "confidence"),
+    ("format_rate", lambda: training.format_rate(1, 0), ValueError, "n must"),
+]
+NOTHING_TO_REJECT |= {"interactive"}  # takes no argument
+NOTHING_TO_REJECT |= {"progress"}  # tqdm's arguments, checked by tqdm
+NOTHING_TO_REJECT |= {"course_home"}  # any environment mapping; an unset variable means the default
+# Maths helpers that mirror a lecture formula read like the formula: a bad argument fails in
+# NumPy or TensorFlow, and the entry points that call them (make_train_step, ...) check the data.
+NOTHING_TO_REJECT |= {"compute_content_cost", "gram_matrix", "compute_layer_style_cost", "compute_style_cost",
+                      "total_cost", "clip_0_1"}
 
 # A wrong TYPE raises TypeError, a wrong value of the right type ValueError (issue 6).
 CASES += [
