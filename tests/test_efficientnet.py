@@ -2,14 +2,15 @@
 
 The NumPy pass reads a PyTorch-layout state dict (names ``_blocks.N._expand_conv.weight``,
 conv kernels (out, in, kh, kw)), pads like TensorFlow's "same" and runs in float64.
-It is checked on a random state dict (which tests the conversion's transposes,
-since every kernel is asymmetric) and on the real pretrained weights.
+It is checked on a random state dict (which tests the conversion's transposes:
+random kernels are not symmetric) and on the real pretrained weights, read back
+from the Keras model into PyTorch's layout by an inverse written here.
 """
 import keras
 import numpy as np
 import pytest
 
-from cnn_utils import classic, efficientnet
+from cnn_utils import classic, efficientnet, pretrained
 from cnn_utils.pretrained import AssetError
 
 # EfficientNet-B0's blocks, written out: (expansion, kernel, stride, output channels).
@@ -138,6 +139,35 @@ def state_dict_from_keras(model):
         else:  # (k, k, in, out) -> (out, in, k, k)
             sd[prefix + ".weight"] = weights[0].transpose(3, 2, 0, 1)
     return sd
+
+
+def test_pretrained_logits_match_numpy():
+    model = pretrained.imagenet_classifier(classifier_activation=None)
+    images = _images()
+    keras_logits = np.asarray(model(images))
+    sd = state_dict_from_keras(model)
+    for image, logits in zip(images, keras_logits):
+        np.testing.assert_allclose(logits, numpy_lite0_logits(sd, image), rtol=0, atol=1e-4)
+    assert np.argmax(keras_logits[0]) == 967  # espresso, in the sorted-WordNet-id order
+
+
+
+def test_converter_reads_a_pth_file_into_the_keras_weights(tmp_path):
+    from test_pth import tensors_of, write_pth
+
+    sd = random_state_dict(seed=1)
+    source = write_pth(tmp_path / "lite0.pth", tensors_of(sd))
+    out = tmp_path / "lite0.weights.h5"
+    pretrained.pth_to_efficientnet_lite0(source, out)
+    model = efficientnet.efficientnet_lite0()
+    model.load_weights(out)
+    back = state_dict_from_keras(model)
+    assert set(back) == {k for k in sd if not k.endswith("num_batches_tracked")}
+    for key, value in back.items():
+        np.testing.assert_array_equal(value, sd[key], err_msg=key)
+    source.write_bytes(source.read_bytes()[:-100])  # truncated
+    with pytest.raises(AssetError, match="lite0.pth"):
+        pretrained.pth_to_efficientnet_lite0(source, out)
 
 
 def test_architecture_shapes_and_names():

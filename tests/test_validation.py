@@ -19,7 +19,7 @@ from cnn_utils import numpy_cnn as nc
 from cnn_utils import convnets, datasets
 from cnn_utils import darknet, faces, yolo
 from cnn_utils.config import DATA_DIR
-from cnn_utils import pretrained, transfer
+from cnn_utils import efficientnet, pretrained, pth, transfer
 from cnn_utils import nst, visualize_features as vf
 
 A = np.zeros((2, 5, 5, 3))
@@ -518,6 +518,16 @@ CASES += [
     ("vgg16_base", lambda: pretrained.vgg16_base(weights_path=None), TypeError, "weights_path"),
     ("hed_edge_map", lambda: pretrained.hed_edge_map(np.zeros((8, 8, 3))), TypeError, "image"),
     ("hed_edge_map", lambda: pretrained.hed_edge_map(np.zeros((8, 8), np.uint8)), ValueError, "image"),
+    ("imagenet_classifier", lambda: pretrained.imagenet_classifier(input_shape=(96, 96, 3)), ValueError,
+     "input_shape"),
+    ("imagenet_classifier", lambda: pretrained.imagenet_classifier(include_top="no"), TypeError, "include_top"),
+    ("imagenet_input", lambda: pretrained.imagenet_input(np.full((8, 8, 3), np.nan)), ValueError, "image"),
+    ("imagenet_input", lambda: pretrained.imagenet_input(np.zeros((8, 8, 3), np.uint8), size=0), ValueError, "size"),
+    ("classify", lambda: pretrained.classify("no/such/photo.jpg"), FileNotFoundError, "image"),
+    ("classify", lambda: pretrained.classify(np.zeros((8, 8, 3), np.uint8), top=0), ValueError, "top"),
+    # pth, efficientnet
+    ("load_state_dict", lambda: pth.load_state_dict(None), TypeError, "path"),
+    ("efficientnet_lite0", lambda: efficientnet.efficientnet_lite0((224, 224)), ValueError, "input_shape"),
     # transfer
     ("rgb_pca", lambda: transfer.rgb_pca(np.zeros((4, 4))), ValueError, "images"),
     ("rgb_pca", lambda: transfer.rgb_pca([["r", "g", "b"]]), TypeError, "images"),
@@ -563,7 +573,10 @@ CASES += [
 ]
 MODULES += (pretrained, transfer)
 NOTHING_TO_REJECT |= {"hed_weights_file", "hed_model", "main"}  # they take no argument
-NOTHING_TO_REJECT |= {"hed_to_vgg16"}  # a converter: fetch() hands it a verified file and a scratch path
+NOTHING_TO_REJECT |= {"hed_to_vgg16", "pth_to_efficientnet_lite0"}  # converters: fetch() hands them a verified
+# file and a scratch path
+NOTHING_TO_REJECT |= {"imagenet_classes", "state_dict_names"}  # they take no argument
+MODULES += (pth, efficientnet)
 
 
 _ACT = np.zeros((1, 2, 2, 3), np.float32)
