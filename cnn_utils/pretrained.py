@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
 from cnn_utils.config import ASSET_DIR, DATA_DIR, atomic_path
-from cnn_utils.validation import check_int, check_path
+from cnn_utils.validation import check_image, check_int, check_path, open_image
 
 REPAIR = "run `make assets` (or `python -m cnn_utils.pretrained`)"
 
@@ -575,31 +575,18 @@ def _classifier():
 def _image_array(name, image):
     """A path or an array -> (H, W, 3) float32 RGB in [0, 255]; clear errors naming the argument."""
     import numpy as np
-    from PIL import Image
 
     if isinstance(image, (str, os.PathLike)):
-        path = Path(image)
-        if not path.is_file():
-            raise FileNotFoundError(f"{name}: no image file at {path}")
-        try:
-            with Image.open(path) as opened:
-                image = np.asarray(opened.convert("RGB"))
-        except (OSError, SyntaxError, ValueError) as err:
-            raise ValueError(f"{name} must be an image file (JPEG, PNG, ...); Pillow cannot read {path}: {err}") \
-                from None
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{name} must be a path or a numpy array, got {type(image).__name__}")
+        image = np.asarray(open_image(name, image, "RGB"))
+    image = check_image(name, image, ndim=(2, 3))
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
-    if image.ndim != 3 or image.shape[-1] != 3 or min(image.shape[:2]) < 1:
+    if image.shape[-1] != 3 or min(image.shape[:2]) < 1:
         raise ValueError(f"{name} must have shape (H, W, 3) or (H, W), got {image.shape}")
     if image.dtype == np.uint8:
         return image.astype(np.float32)
     if image.dtype.kind != "f":
         raise TypeError(f"{name} must be uint8 in [0, 255] or float in [0, 1], got dtype {image.dtype}")
-    if not np.isfinite(image).all():
-        raise ValueError(f"{name} must hold finite values, got {np.isnan(image).sum()} NaN and "
-                         f"{np.isinf(image).sum()} infinite values")
     if image.min() < 0 or image.max() > 1:
         raise ValueError(f"{name} as a float array must lie in [0, 1], got values in "
                          f"[{image.min():.3g}, {image.max():.3g}] (pass uint8 for 0-255)")

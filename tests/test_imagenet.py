@@ -120,7 +120,8 @@ def test_an_edited_pth_in_the_wheel_is_refused(tmp_path, monkeypatch):
     (np.zeros((32, 32, 3), np.int64), TypeError, "image must be uint8"),
     (np.zeros((32, 32, 4), np.uint8), ValueError, r"image must have shape \(H, W, 3\)"),
     (np.zeros((0, 32, 3), np.uint8), ValueError, "image must have shape"),
-    ([[0, 1], [2, 3]], TypeError, "image must be a path or a numpy array"),
+    ([[0, 1], [2, 3]], TypeError, "image must be uint8"),
+    (None, TypeError, "image must be an image array"),
 ])
 def test_classify_refuses_bad_arrays(image, error, match):
     with pytest.raises(error, match=match):
