@@ -5,8 +5,8 @@ Each week of the course closes with a quiz notebook (``W1-3_quiz``, ``W2-4_quiz`
 to a variable, and the next cell checks it::
 
     quiz.show("w1-q01")
-    answer_01 = (22, 22, 16)  # your answer
-    quiz.check("w1-q01", answer_01)   # prints a one-line explanation, returns True
+    answer_01 = (5, 5, 8)  # your answer
+    quiz.check("w1-q01", answer_01)   # prints whether it is right and a one-line explanation
 
 Answers:
 
@@ -149,7 +149,7 @@ def _number(value):
 
 
 def _numbers(value, size):
-    """A list of ``size`` floats read from a number, a sequence or a string such as "(22, 22, 16)", or None."""
+    """A list of ``size`` floats read from a number, a sequence or a string such as "(5, 5, 8)", or None."""
     if isinstance(value, str) and size > 1:
         value = [part for part in re.split(r"[\s,x×()\[\]]+", value) if part]
     elif getattr(value, "ndim", None) == 0:

@@ -4,13 +4,13 @@ Each grading starts a kernel, so the notebooks here are small: real exercise cel
 questions of the Week 1 quiz, not whole lessons.
 """
 import json
-import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from cnn_utils import exercises, grade
+from test_exercises import _paste  # fills a student's placeholder with a body
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 W1_1 = NOTEBOOKS / "W1-1_convolution_step_by_step.ipynb"
@@ -22,17 +22,6 @@ NO_BIAS = "Z = np.sum(a_slice_prev * W)"  # the typical conv_single_step mistake
 def _code(nb, text):
     """The first code cell of ``nb`` whose source contains ``text``."""
     return next(cell for cell in nb.cells if cell.cell_type == "code" and text in cell.source)
-
-
-def _paste(source, name, body):
-    """``source`` with the placeholder of exercise ``name`` replaced by ``body``."""
-    lines = source.splitlines()
-    for number, line in enumerate(lines):
-        if line.strip() == exercises.placeholder(name):
-            indent = line[: len(line) - len(line.lstrip())]
-            lines[number:number + 1] = textwrap.indent(textwrap.dedent(body).strip("\n"), indent).splitlines()
-            return "\n".join(lines)
-    raise AssertionError(f"no placeholder for {name}")
 
 
 @pytest.fixture(scope="module")
