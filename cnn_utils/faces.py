@@ -32,7 +32,8 @@ from keras import layers
 
 from cnn_utils.config import DATA_DIR
 from cnn_utils.pretrained import AssetError, REPAIR, npm_package_dir
-from cnn_utils.validation import check_int, check_model, check_path, check_real, check_seed, check_shape
+from cnn_utils.validation import (check_image, check_int, check_model, check_path, check_real, check_seed,
+                                  check_shape, open_image)
 
 ENCODER_SIZE = 150
 ENCODER_MEAN_RGB = (122.782, 117.001, 104.298)
@@ -47,13 +48,6 @@ THRESHOLD = 0.6
 NOT_IN_DATABASE = "not in the database"
 FACES_DIR = DATA_DIR / "faces"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
-# --------------------------------------------------------------------------- checks
-def _check_rank(name, tensor, rank, shape_text):
-    """Static check of a tensor's rank (usable inside a compiled Keras loss)."""
-    if tensor.shape.rank is not None and tensor.shape.rank != rank:
-        raise ValueError(f"{name} must have shape {shape_text}, got {tensor.shape}")
 
 
 # --------------------------------------------------------------------------- weights
@@ -244,25 +238,20 @@ def load_image(image):
     """A path or an array -> (H, W, 3) float32 RGB array with values in [0, 255].
 
     Arrays may be (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, integers in [0, 255]
-    or floats in [0, 255].
+    or floats in [0, 255]. A file that is not an image, or an array with NaN or
+    infinite values, raises ``ValueError`` naming ``image``.
     """
     if isinstance(image, (str, Path)):
-        from PIL import Image, ImageOps
+        from PIL import ImageOps
 
-        path = Path(image)
-        if not path.is_file():
-            raise ValueError(f"image: no file at {path}")
-        with Image.open(path) as im:
-            image = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    if not isinstance(image, (np.ndarray, tf.Tensor)):
+        image = ImageOps.exif_transpose(open_image("image", image))
+    if not isinstance(image, (np.ndarray, tf.Tensor)) and not hasattr(image, "getbands"):  # PIL images have getbands
         raise TypeError(f"image must be a path or an array (H, W, 3), got {type(image).__name__}")
-    image = np.asarray(image)
+    image = check_image("image", image)
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
-    if image.ndim != 3 or image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
+    if image.shape[-1] not in (3, 4) or min(image.shape[:2]) < 1:
         raise ValueError(f"image must have shape (H, W, 3), (H, W, 4) or (H, W), got {image.shape}")
-    if image.dtype.kind not in "uif":
-        raise TypeError(f"image must hold numbers, got dtype {image.dtype}")
     return image[..., :3].astype("float32")
 
 
@@ -378,44 +367,30 @@ def triplet_loss(y_true, y_pred, alpha=0.2):
     Returns a scalar tensor: sum over the m triplets of
     max(||f(A) - f(P)||^2 - ||f(A) - f(N)||^2 + alpha, 0).
     """
-    is_array = isinstance(y_pred, (np.ndarray, tf.Tensor))
-    if not (isinstance(y_pred, (list, tuple)) or (is_array and y_pred.ndim != 0)):
-        raise TypeError("y_pred must be a sequence (anchor, positive, negative) of (m, d) tensors, "
-                        f"got {type(y_pred).__name__}")
-    if len(y_pred) != 3:
-        raise ValueError(f"y_pred must be (anchor, positive, negative), got {len(y_pred)} items")
-    anchor, positive, negative = (tf.cast(t, "float32") for t in y_pred)
-    # Static checks only: this can run inside a compiled Keras loss.
-    if not (anchor.shape.is_compatible_with(positive.shape) and anchor.shape.is_compatible_with(negative.shape)):
-        raise ValueError("y_pred's anchor, positive and negative must have the same shape (m, d), got "
-                         f"{anchor.shape}, {positive.shape}, {negative.shape}")
-    check_real("alpha", alpha)
-    pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)
-    neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)
+    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]
+    pos_dist = tf.reduce_sum(tf.square(tf.subtract(anchor, positive)), axis=-1)
+    neg_dist = tf.reduce_sum(tf.square(tf.subtract(anchor, negative)), axis=-1)
     basic_loss = pos_dist - neg_dist + alpha
-    return tf.reduce_sum(tf.maximum(basic_loss, 0.0))
+    loss = tf.reduce_sum(tf.maximum(basic_loss, 0.0))
+    return loss
 
 
 def _check_database(database, threshold):
-    """Check a database dict name -> (1, d) encoding (all with the same d) and a threshold; return d."""
+    """Check a database dict name -> (1, d) encoding and a threshold; return d (all entries share it)."""
     if not isinstance(database, dict):
-        raise TypeError(f"database must be a non-empty dict name -> (1, d) encoding, got {type(database).__name__}")
+        raise TypeError(f"database must be a dict name -> (1, d) encoding, got {type(database).__name__}")
     if not database:
-        raise ValueError("database must be a non-empty dict name -> (1, d) encoding, got an empty dict")
+        raise ValueError("database must hold at least one person, got an empty dict")
     check_real("threshold", threshold, 0)
     d = None
     for name, encoding in database.items():
-        if not isinstance(encoding, (np.ndarray, tf.Tensor)):
-            raise TypeError(f"database[{name!r}] must be a (1, d) encoding array, got {type(encoding).__name__}")
         encoding = np.asarray(encoding)
-        shape = encoding.shape
         if encoding.dtype.kind not in "iuf":
-            raise TypeError(f"database[{name!r}] must hold numbers, got dtype {encoding.dtype}")
-        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[0] != 1) or shape[-1] < 1:
-            raise ValueError(f"database[{name!r}] must be a (1, d) (or (d,)) encoding, got shape {shape}")
-        if d is not None and shape[-1] != d:
-            raise ValueError(f"database encodings must all have the same size d, got d = {d} and "
-                             f"database[{name!r}] of shape {shape}")
+            raise TypeError(f"database[{name!r}] must be a (1, d) array of numbers, got {encoding.dtype}")
+        shape = encoding.shape
+        if len(shape) not in (1, 2) or encoding.size != shape[-1] or (d is not None and shape[-1] != d):
+            raise ValueError(f"database[{name!r}] must be a (1, d) encoding with the same d as the others, "
+                             f"got shape {shape}" + (f" (d = {d} before)" if d is not None else ""))
         d = shape[-1]
     return d
 
@@ -504,8 +479,7 @@ def build_database(people, model, faces_dir=FACES_DIR):
 def distance_matrix(encodings):
     """(n, d) encodings -> (n, n) Euclidean distances."""
     encodings = np.asarray(encodings, dtype="float64")
-    if encodings.ndim != 2:
-        raise ValueError(f"encodings must have shape (n, d), got {encodings.shape}")
+    assert encodings.ndim == 2, f"encodings must have shape (n, d), got {encodings.shape}"
     squared = np.sum((encodings[:, None, :] - encodings[None, :, :]) ** 2, axis=-1)
     return np.sqrt(squared)
 
@@ -537,7 +511,6 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
 def pairwise_squared_distances(embeddings):
     """(m, d) -> (m, m) squared Euclidean distances ||e_i - e_j||^2 (a tensor, >= 0)."""
     embeddings = tf.cast(embeddings, "float32")
-    _check_rank("embeddings", embeddings, 2, "(m, d)")
     diff = embeddings[:, None, :] - embeddings[None, :, :]
     return tf.reduce_sum(tf.square(diff), axis=-1)
 
@@ -556,15 +529,7 @@ def semi_hard_triplet_loss(labels, embeddings, alpha=0.2):
     Returns the mean over anchor-positive pairs of max(d(A, P) - d(A, N) + alpha, 0),
     with d the squared Euclidean distance; 0 when the batch has no pair.
     """
-    check_real("alpha", alpha)
-    labels = tf.convert_to_tensor(labels)
-    if labels.shape.rank is not None and (labels.shape.rank > 2 or labels.shape[1:].num_elements() not in (None, 1)):
-        raise ValueError(f"labels must have shape (m,) or (m, 1), got {labels.shape}")
     labels = tf.reshape(tf.cast(labels, "int32"), [-1])
-    embeddings = tf.cast(embeddings, "float32")
-    _check_rank("embeddings", embeddings, 2, "(m, d)")
-    if not labels.shape.is_compatible_with(embeddings.shape[:1]):
-        raise ValueError(f"labels must have one entry per row of embeddings {embeddings.shape}, got {labels.shape}")
     dist = pairwise_squared_distances(embeddings)  # (m, m)
     same = tf.equal(labels[:, None], labels[None, :])
     m = tf.shape(labels)[0]
@@ -585,19 +550,39 @@ def semi_hard_triplet_loss(labels, embeddings, alpha=0.2):
     return tf.reduce_sum(losses * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
 
 
-def siamese_classifier(encoder, name="siamese"):
+def siamese_classifier(encoder, nonpositive_weights=False, name="siamese"):
     """The lecture's alternative to the triplet loss: y_hat = sigmoid(sum_k w_k |f(x_i)_k - f(x_j)_k| + b).
 
     Both inputs go through the same ``encoder`` (shared weights). Inputs: two batches
     of shape (m, *encoder input shape); output (m, 1), the probability of "same class".
+
+    With ``nonpositive_weights`` every w_k is kept <= 0 (the layer holds -w_k >= 0 and
+    reads -|f(x_i)_k - f(x_j)_k|), so a larger difference can only lower the
+    probability of "same". Free weights (the lecture's formula) may take either sign.
     """
     check_model("encoder", encoder)
     shape = encoder.input_shape[1:]
     x_i, x_j = keras.Input(shape, name="x_i"), keras.Input(shape, name="x_j")
     diff = layers.Subtract(name="difference")([encoder(x_i), encoder(x_j)])
-    diff = layers.Activation(keras.ops.abs, name="abs")(diff)
-    y_hat = layers.Dense(1, activation="sigmoid", name="logistic")(diff)
-    return keras.Model([x_i, x_j], y_hat, name=name)
+    if nonpositive_weights:
+        diff = layers.Activation(lambda t: -keras.ops.abs(t), name="minus_abs")(diff)
+        logistic = layers.Dense(1, activation="sigmoid", kernel_constraint="non_neg", name="logistic")
+    else:
+        diff = layers.Activation(keras.ops.abs, name="abs")(diff)
+        logistic = layers.Dense(1, activation="sigmoid", name="logistic")
+    return keras.Model([x_i, x_j], logistic(diff), name=name)
+
+
+def siamese_similarity(siamese):
+    """The logit of a :func:`siamese_classifier` as a similarity for :func:`one_shot_accuracy`.
+
+    Returns a function (queries (q, d), references (k, d)) -> (q, k) of
+    sum_k w_k |q_k - r_k| + b, computed on encodings (higher is more alike).
+    """
+    check_model("siamese", siamese)
+    w, b = siamese.get_layer("logistic").get_weights()
+    w = -w[:, 0] if "minus_abs" in [layer.name for layer in siamese.layers] else w[:, 0]
+    return lambda queries, references: np.abs(queries[:, None, :] - references[None, :, :]) @ w + b[0]
 
 
 def make_pairs(labels, n_pairs, seed=0):

@@ -14,25 +14,6 @@ from keras.initializers import glorot_uniform, random_uniform
 from cnn_utils.validation import check_int, check_shape
 
 
-def _check_tensor(name, x):
-    if not hasattr(x, "shape") or len(x.shape) != 4:
-        raise TypeError(f"{name} must be a tensor of rank 4 (m, n_H, n_W, n_C), "
-                        f"got {type(x).__name__} with shape {getattr(x, 'shape', None)}")
-    if x.shape[-1] is None:
-        raise ValueError(f"{name} must have a known number of channels n_C, got shape {tuple(x.shape)}")
-
-
-def _check_block_args(X, f, filters, training, initializer):
-    _check_tensor("X", X)
-    check_int("f", f, 1)
-    check_shape("filters", filters, 3)
-    if training is not None and not isinstance(training, bool):
-        raise TypeError(f"training must be True, False or None, got {training!r}")
-    if not callable(initializer):
-        raise TypeError(f"initializer must be a kernel initializer class (called as initializer(seed=0)), "
-                        f"got {initializer!r}")
-
-
 def identity_block(X, f, filters, training=True, initializer=random_uniform):
     """The course's identity block: the shortcut skips three conv layers.
 
@@ -50,7 +31,6 @@ def identity_block(X, f, filters, training=True, initializer=random_uniform):
         initializer: kernel initializer class, called as ``initializer(seed=0)``.
     Returns a tensor (m, n_H, n_W, F3).
     """
-    _check_block_args(X, f, filters, training, initializer)
     F1, F2, F3 = filters
     if X.shape[-1] != F3:
         raise ValueError(f"identity_block needs X with F3 = {F3} channels to add the shortcut, "
@@ -85,8 +65,6 @@ def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_un
         s: stride of the first conv and of the shortcut conv.
     Returns a tensor (m, ceil(n_H / s), ceil(n_W / s), F3).
     """
-    _check_block_args(X, f, filters, training, initializer)
-    check_int("s", s, 1)
     F1, F2, F3 = filters
     X_shortcut = X
 

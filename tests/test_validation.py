@@ -219,20 +219,7 @@ CASES = [
     ("format_table", lambda: classic.format_table([{"name": "a"}, {"type": "Dense"}], columns=("name",)),
      ValueError, r"rows\[1\]"),
     # resnet
-    ("identity_block", lambda: resnet.identity_block(np.zeros((4, 4, 3)), 3, [2, 2, 3]), TypeError, "X must"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 0, [2, 2, 3]), ValueError, "f must"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, 3), TypeError, "filters"),
     ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 4]), ValueError, "F3"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], training="no"),
-     TypeError, "training"),
-    ("identity_block", lambda: resnet.identity_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], initializer="ones"),
-     TypeError, "initializer"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, None)), 3, [2, 2, 3]),
-     ValueError, "X must"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2]),
-     ValueError, "filters"),
-    ("convolutional_block", lambda: resnet.convolutional_block(keras.Input((4, 4, 3)), 3, [2, 2, 3], s=0),
-     ValueError, "s must"),
     ("ResNet50", lambda: resnet.ResNet50(input_shape=(32, 32, 3)), ValueError, "input_shape"),
     ("ResNet50", lambda: resnet.ResNet50(input_shape=64), TypeError, "input_shape"),
     ("ResNet50", lambda: resnet.ResNet50(classes=1), ValueError, "classes"),
@@ -244,6 +231,8 @@ CASES = [
 
 MODULES = (nc, scenes, localization, unet, config, training, viz, classic, resnet)
 NOTHING_TO_REJECT = {"fast_mode", "choose"}
+# A building block inside a model builder: Keras checks its layers' inputs (issue 13).
+NOTHING_TO_REJECT |= {"convolutional_block"}
 
 # convnets and datasets (convnets.happyModel takes no argument). The data set
 # loaders check their arguments before reading any file or data set.
@@ -403,7 +392,8 @@ CASES += [
     ("load_image", lambda: faces.load_image(42), TypeError, "image"),
     ("load_image", lambda: faces.load_image(np.zeros((4, 4, 5))), ValueError, "image"),
     ("load_image", lambda: faces.load_image(np.zeros((4, 4, 3), dtype=object)), TypeError, "image"),
-    ("load_image", lambda: faces.load_image("no/such/photo.jpg"), ValueError, "image"),
+    ("load_image", lambda: faces.load_image("no/such/photo.jpg"), FileNotFoundError, "image"),
+    ("load_image", lambda: faces.load_image(np.full((4, 4, 3), np.nan)), ValueError, "image"),
     ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), score_threshold=1.0), ValueError,
      "score_threshold"),
     ("detect_faces", lambda: faces.detect_faces(np.zeros((8, 8, 3)), score_threshold="high"), TypeError,
@@ -417,10 +407,6 @@ CASES += [
     ("face_chip", lambda: faces.face_chip(np.zeros((8, 8, 3)), size=8.0), TypeError, "size"),
     ("img_to_encoding", lambda: faces.img_to_encoding(np.zeros((8, 8, 3)), "encoder"), TypeError, "model"),
     ("img_to_encoding", lambda: faces.img_to_encoding(np.zeros((8, 8, 3)), _model()), ValueError, "model"),
-    ("triplet_loss", lambda: faces.triplet_loss(None, (np.zeros((2, 4)), np.zeros((2, 4)))), ValueError, "y_pred"),
-    ("triplet_loss", lambda: faces.triplet_loss(None, (np.zeros((2, 4)), np.zeros((2, 4)), np.zeros((2, 3)))),
-     ValueError, "y_pred"),
-    ("triplet_loss", lambda: faces.triplet_loss(None, np.zeros((3, 2, 4)), alpha="0.2"), TypeError, "alpha"),
     ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "a", {}, _model()), ValueError, "database"),
     ("verify", lambda: faces.verify(np.zeros((8, 8, 3)), "b", {"a": np.zeros((1, 4))}, _model()),
      ValueError, "identity"),
@@ -433,19 +419,10 @@ CASES += [
     ("build_database", lambda: faces.build_database(["photo.jpg"], _model()), TypeError, "people"),
     ("build_database", lambda: faces.build_database({}, "encoder", faces_dir=None), TypeError, "model"),
     ("build_database", lambda: faces.build_database({"a": []}, _model(), faces_dir=None), ValueError, "people"),
-    ("distance_matrix", lambda: faces.distance_matrix(np.zeros(3)), ValueError, "encodings"),
     ("embedding_network", lambda: faces.embedding_network((8, 8)), ValueError, "input_shape"),
     ("embedding_network", lambda: faces.embedding_network((8, 8, 1), embedding_dim=0), ValueError, "embedding_dim"),
-    ("pairwise_squared_distances", lambda: faces.pairwise_squared_distances(np.zeros(3)), ValueError, "embeddings"),
-    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros((4, 2)), np.zeros((4, 3))),
-     ValueError, "labels"),
-    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(3), np.zeros((4, 3))),
-     ValueError, "labels"),
-    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(4), np.zeros(4)),
-     ValueError, "embeddings"),
-    ("semi_hard_triplet_loss", lambda: faces.semi_hard_triplet_loss(np.zeros(4), np.zeros((4, 3)), alpha=None),
-     TypeError, "alpha"),
     ("siamese_classifier", lambda: faces.siamese_classifier("encoder"), TypeError, "encoder"),
+    ("siamese_similarity", lambda: faces.siamese_similarity("siamese"), TypeError, "siamese"),
     ("make_pairs", lambda: faces.make_pairs([0, 0, 0], 4), ValueError, "labels"),
     ("make_pairs", lambda: faces.make_pairs([0, 1, 2], 4), ValueError, "labels"),
     ("make_pairs", lambda: faces.make_pairs([0, 0, 1], 0), ValueError, "n_pairs"),
@@ -457,6 +434,8 @@ CASES += [
 ]
 MODULES += (yolo, darknet, faces)
 NOTHING_TO_REJECT |= {"face_encoder_model", "face_encoder", "tiny_face_detector_model", "tiny_face_detector"}
+# Maths helpers read like their formula; data is checked where it comes in (issue 13).
+NOTHING_TO_REJECT |= {"triplet_loss", "distance_matrix", "pairwise_squared_distances", "semi_hard_triplet_loss"}
 
 
 def _write(path, text):
@@ -484,6 +463,8 @@ FILE_CASES = [
      "weights_path"),
     ("read_classes", lambda tmp: yolo.read_classes(tmp / "missing.txt"), FileNotFoundError, "classes_path"),
     ("read_anchors", lambda tmp: yolo.read_anchors(_write(tmp / "anchors.txt", "1, 2, 3")), ValueError, "even"),
+    ("load_image", lambda tmp: faces.load_image(_write(tmp / "photo.jpg", "not a photo")), ValueError, "image"),
+    ("detect_faces", lambda tmp: faces.detect_faces(_write(tmp / "photo.jpg", "not a photo")), ValueError, "image"),
 ]
 
 
