@@ -6,8 +6,17 @@ GPUs), and records the wall time of every epoch. ``OneLineLog`` and
 ``fit_quietly`` print one line per training run instead of one per epoch;
 ``wilson_interval`` and ``format_rate`` report an accuracy measured on a small
 test set with its 95 % interval.
+
+Several machines: ``python -m cnn_utils.training --workers host1:port,host2:port
+--worker-index i`` trains the course's ConvNet on the shipped Fashion-MNIST subset
+under ``tf.distribute.MultiWorkerMirroredStrategy``, one process per machine (see
+:func:`main`).
 """
+import argparse
+import hashlib
+import json
 import math
+import os
 import statistics
 import time
 
@@ -42,7 +51,9 @@ def train(build_model, x, y=None, *, validation_data=None, epochs=10, batch_size
             when ``x`` is a ``tf.data.Dataset``).
         optimizer: an optimizer name, or a function of no arguments returning one
             (an optimizer instance must be created inside the strategy's scope).
-        strategy: a ``tf.distribute.Strategy``, or None for the default (one device).
+        strategy: a ``tf.distribute.Strategy``, or None for the default (one device). Under
+            ``MultiWorkerMirroredStrategy``, ``x`` must be a ``tf.data.Dataset`` (sharded
+            across the workers) and ``validation_data`` None.
 
     The returned history has ``history.epoch_times``: seconds per epoch.
     """
@@ -65,11 +76,59 @@ def train(build_model, x, y=None, *, validation_data=None, epochs=10, batch_size
         opt = optimizer() if callable(optimizer) else optimizer
         model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
     timer = EpochTimer()
-    fit_kwargs = {} if isinstance(x, tf.data.Dataset) else {"batch_size": batch_size}
-    history = model.fit(x, y, validation_data=validation_data, epochs=epochs,
-                        callbacks=[timer, *callbacks], verbose=verbose, **fit_kwargs)
+    fit_kwargs = {"validation_data": validation_data, "epochs": epochs, "callbacks": [timer, *callbacks],
+                  "verbose": verbose}
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        history = _fit_multi_worker(model, strategy, x, y, **fit_kwargs)
+    elif isinstance(x, tf.data.Dataset):
+        history = model.fit(x, y, **fit_kwargs)
+    else:
+        history = model.fit(x, y, batch_size=batch_size, **fit_kwargs)
     history.epoch_times = timer.times
     return model, history
+
+
+def _fit_multi_worker(model, strategy, x, y, *, epochs, callbacks, verbose, validation_data=None):
+    """``model.fit`` for ``MultiWorkerMirroredStrategy``: Keras's own ``train_step`` in a plain loop.
+
+    Keras 3's ``fit`` (3.15 included) fails under this strategy: it reduces an (x, y)
+    batch and scalar metrics in ways the strategy cannot (Keras issue 20585). So here
+    the dataset is distributed as ``fit`` would do it (``experimental_distribute_dataset``
+    shards it across workers by its ``auto_shard_policy``), every replica runs
+    ``model.train_step`` (its optimizer all-reduces the gradients across workers), and
+    each epoch's logs are the model's metrics read across all workers. Callbacks get
+    ``on_train_begin`` / ``on_epoch_begin`` / ``on_epoch_end`` / ``on_train_end``.
+    """
+    if not isinstance(x, tf.data.Dataset) or y is not None:
+        raise TypeError(f"x must be a tf.data.Dataset of (x, y) batches and y None under "
+                        f"MultiWorkerMirroredStrategy, got x {type(x).__name__} and y {type(y).__name__}")
+    if validation_data is not None:
+        raise ValueError("validation_data is not supported under MultiWorkerMirroredStrategy; "
+                         "evaluate the returned model instead")
+    history = keras.callbacks.History()
+    callbacks = keras.callbacks.CallbackList([*callbacks, history], add_progbar=verbose != 0, model=model,
+                                             epochs=epochs, steps=None, verbose=verbose)
+    batches = strategy.experimental_distribute_dataset(x)
+    with strategy.scope():
+        model._symbolic_build(data_batch=x.element_spec)  # loss, metrics and optimizer variables, mirrored
+
+    @tf.function
+    def train_step(batch):
+        strategy.run(model.train_step, args=(batch,))
+
+    model.stop_training = False
+    callbacks.on_train_begin()
+    for epoch in range(epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        for batch in batches:
+            train_step(batch)
+        logs = {name: float(value) for name, value in model.get_metrics_result().items()}
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end(logs)
+    return history
 
 
 def summary_line(logs, seconds=None, name=None, monitor="val_loss"):
@@ -175,3 +234,107 @@ def format_rate(successes, n, confidence=0.95):
     """A measured rate with its Wilson interval, e.g. ``"0.912 (95 % CI 0.88-0.93, n = 500)"`` for 456 of 500."""
     low, high = wilson_interval(successes, n, confidence)
     return f"{successes / n:.3f} ({100 * confidence:g} % CI {low:.2f}-{high:.2f}, n = {n})"
+
+
+# --------------------------------------------------------------------------- several machines
+def worker_config(workers, index):
+    """The ``TF_CONFIG`` of one worker of a multi-worker cluster, as a dict.
+
+    Arguments:
+        workers: the cluster, ``"host:port"`` of every worker, in the same order on every
+            machine (a list, or one comma-separated string); worker 0 is the chief.
+        index: this worker's position in ``workers``.
+    Returns ``{"cluster": {"worker": [...]}, "task": {"type": "worker", "index": index}}``.
+    """
+    if isinstance(workers, str):
+        workers = workers.split(",")
+    if not isinstance(workers, (list, tuple)) or not workers:
+        raise TypeError(f"workers must be a non-empty list of 'host:port' strings, got {workers!r}")
+    for address in workers:
+        host, _, port = str(address).rpartition(":")
+        if not isinstance(address, str) or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"workers must hold 'host:port' addresses (port 1..65535), got {address!r}")
+    if len(set(workers)) != len(workers):
+        raise ValueError(f"workers must not repeat an address, got {list(workers)}")
+    index = check_int("index", index, 0)
+    if index >= len(workers):
+        raise ValueError(f"index must be below the number of workers ({len(workers)}), got {index}")
+    return {"cluster": {"worker": list(workers)}, "task": {"type": "worker", "index": index}}
+
+
+def fashion_mnist_batches(batch_size, n=None, seed=0):
+    """The shipped Fashion-MNIST training subset as a ``tf.data.Dataset`` of global batches.
+
+    Elements: x (batch_size, 28, 28, 1) float32 in [0, 1] and y (batch_size,) int64 in 0..9;
+    the first ``n`` images (all 6,000 when None), shuffled with ``seed`` every epoch, last
+    partial batch dropped. Under a multi-worker strategy Keras shards it across workers
+    (``AutoShardPolicy.DATA``): every worker reads the same order and keeps its share of
+    each global batch, so the same seed must be used on every machine.
+    """
+    from cnn_utils.datasets import load_fashion_mnist
+
+    batch_size = check_int("batch_size", batch_size, 1)
+    x, y = load_fashion_mnist()[:2]
+    n = len(y) if n is None else check_int("n", n, batch_size)
+    if n > len(y):
+        raise ValueError(f"n must be at most the {len(y)} training images, got {n}")
+    x = (x[:n, :, :, None] / 255.0).astype("float32")
+    dataset = (tf.data.Dataset.from_tensor_slices((x, y[:n]))
+               .shuffle(n, seed=seed, reshuffle_each_iteration=True)
+               .batch(batch_size, drop_remainder=True))
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def weights_digest(model):
+    """SHA-256 of a model's weights (float32 bytes, in order): equal digests mean equal weights."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(weight.astype("float32").tobytes())
+    return digest.hexdigest()
+
+
+def main(argv=None):
+    """Train the course's ConvNet on Fashion-MNIST with one worker process per machine.
+
+        python -m cnn_utils.training --workers host1:12345,host2:12345 --worker-index 0   # on host1
+        python -m cnn_utils.training --workers host1:12345,host2:12345 --worker-index 1   # on host2
+
+    Each process sets its ``TF_CONFIG`` (:func:`worker_config`) and runs :func:`train`
+    under ``MultiWorkerMirroredStrategy``; training starts when every worker has
+    joined. Prints one line per worker: loss by epoch, time, and the weights' SHA-256,
+    the same on every machine since gradients are all-reduced at each step.
+    """
+    from cnn_utils.config import choose, set_seed
+    from cnn_utils.convnets import convolutional_model
+
+    parser = argparse.ArgumentParser(prog="python -m cnn_utils.training",
+                                     description="Train on several machines with MultiWorkerMirroredStrategy.")
+    parser.add_argument("--workers", required=True,
+                        help="host:port of every worker, comma-separated, the same on every machine")
+    parser.add_argument("--worker-index", type=int, required=True, help="this machine's position in --workers")
+    parser.add_argument("--epochs", type=int, default=choose(full=10, fast=3))
+    parser.add_argument("--batch-size", type=int, default=64, help="global batch, split over the workers")
+    args = parser.parse_args(argv)
+    try:
+        tf_config = worker_config(args.workers, args.worker_index)
+    except (TypeError, ValueError) as err:
+        parser.error(str(err))
+    os.environ["TF_CONFIG"] = json.dumps(tf_config)
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    set_seed(0)
+    data = fashion_mnist_batches(args.batch_size, n=choose(full=None, fast=1024))
+    model, history = train(lambda: convolutional_model((28, 28, 1), classes=10), data, epochs=args.epochs,
+                           optimizer=lambda: keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                           strategy=strategy, verbose=0)
+    workers = len(tf_config["cluster"]["worker"])
+    losses = " ".join(f"{value:.4f}" for value in history.history["loss"])
+    print(f"worker {args.worker_index} of {workers}: {int(model.optimizer.iterations.numpy())} steps of "
+          f"{args.batch_size} examples ({args.batch_size // strategy.num_replicas_in_sync} per replica); "
+          f"loss by epoch {losses}; accuracy {history.history['accuracy'][-1]:.3f}; "
+          f"{sum(history.epoch_times):.1f} s; weights sha256 {weights_digest(model)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
