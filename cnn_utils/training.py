@@ -251,8 +251,10 @@ def worker_config(workers, index):
     if not isinstance(workers, (list, tuple)) or not workers:
         raise TypeError(f"workers must be a non-empty list of 'host:port' strings, got {workers!r}")
     for address in workers:
-        host, _, port = str(address).rpartition(":")
-        if not isinstance(address, str) or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        if not isinstance(address, str):
+            raise TypeError(f"workers must hold 'host:port' strings, got {address!r}")
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"workers must hold 'host:port' addresses (port 1..65535), got {address!r}")
     if len(set(workers)) != len(workers):
         raise ValueError(f"workers must not repeat an address, got {list(workers)}")
@@ -289,6 +291,7 @@ def fashion_mnist_batches(batch_size, n=None, seed=0):
 
 def weights_digest(model):
     """SHA-256 of a model's weights (float32 bytes, in order): equal digests mean equal weights."""
+    check_model("model", model)
     digest = hashlib.sha256()
     for weight in model.get_weights():
         digest.update(weight.astype("float32").tobytes())

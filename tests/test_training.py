@@ -189,6 +189,7 @@ def test_worker_config_is_the_tf_config_of_one_worker():
     ("host1:70000", 0, ValueError),
     ("host1:12345,host1:12345", 0, ValueError),
     ([], 0, TypeError),
+    (["host1:12345", 12346], 0, TypeError),
     (None, 0, TypeError),
 ])
 def test_worker_config_rejects_bad_arguments(workers, index, error):

@@ -674,6 +674,15 @@ CASES += [
 ]
 NOTHING_TO_REJECT |= {"interactive"}  # takes no argument
 NOTHING_TO_REJECT |= {"progress"}  # tqdm's arguments, checked by tqdm
+CASES += [
+    ("worker_config", lambda: training.worker_config("host1:12345,host2", 0), ValueError, "workers must"),
+    ("worker_config", lambda: training.worker_config(None, 0), TypeError, "workers must"),
+    ("worker_config", lambda: training.worker_config("host1:12345", 1), ValueError, "index must"),
+    ("worker_config", lambda: training.worker_config("host1:12345", "0"), TypeError, "index must"),
+    ("fashion_mnist_batches", lambda: training.fashion_mnist_batches(0), ValueError, "batch_size"),
+    ("fashion_mnist_batches", lambda: training.fashion_mnist_batches(64, n=10**6), ValueError, "n must"),
+    ("weights_digest", lambda: training.weights_digest("model"), TypeError, "model"),
+]
 NOTHING_TO_REJECT |= {"course_home"}  # any environment mapping; an unset variable means the default
 # Maths helpers that mirror a lecture formula read like the formula: a bad argument fails in
 # NumPy or TensorFlow, and the entry points that call them (make_train_step, ...) check the data.
