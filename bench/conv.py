@@ -1,7 +1,7 @@
 """Benchmark: NumPy convolution (cnn_utils.numpy_cnn) against TensorFlow, in one run.
 
-Prints, for each shape, the median time of the vectorized ``conv_forward`` and
-``conv_backward`` divided by the median time of ``tf.nn.conv2d`` and of its
+Prints, for each shape, the median time of ``conv_forward_vectorized`` and
+``conv_backward_vectorized`` divided by the median time of ``tf.nn.conv2d`` and of its
 autodiff gradient (input and filter gradients). The loop version is timed on
 the small course shape only, for contrast. Target: vectorized within 3x of
 TensorFlow.
@@ -69,15 +69,15 @@ def main():
         W = rng.standard_normal((f, f, a_shape[3], n_C))
         b = rng.standard_normal((1, 1, 1, n_C))
         hparameters = {"stride": stride, "pad": pad}
-        Z, cache = numpy_cnn.conv_forward(A_prev, W, b, hparameters)
+        Z, cache = numpy_cnn.conv_forward_vectorized(A_prev, W, b, hparameters)
         dZ = np.ones(Z.shape)
         tf_forward, tf_backward = tensorflow_functions(A_prev, W, b, stride, pad)
         repeat = 20 if with_loops else 7
         timings = {
-            "forward": (lambda: numpy_cnn.conv_forward(A_prev, W, b, hparameters), tf_forward,
-                        lambda: numpy_cnn.conv_forward_loops(A_prev, W, b, hparameters)),
-            "backward": (lambda: numpy_cnn.conv_backward(dZ, cache), tf_backward,
-                         lambda: numpy_cnn.conv_backward_loops(dZ, cache)),
+            "forward": (lambda: numpy_cnn.conv_forward_vectorized(A_prev, W, b, hparameters), tf_forward,
+                        lambda: numpy_cnn.conv_forward(A_prev, W, b, hparameters)),
+            "backward": (lambda: numpy_cnn.conv_backward_vectorized(dZ, cache), tf_backward,
+                         lambda: numpy_cnn.conv_backward(dZ, cache)),
         }
         print(f"{name}: A_prev {a_shape}, W {W.shape}, stride {stride}, pad {pad} -> Z {Z.shape}")
         for pass_name, (ours, theirs, loops) in timings.items():

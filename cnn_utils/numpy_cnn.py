@@ -8,38 +8,41 @@ Shapes are channels-last, as in the course:
 - ``Z`` / ``A``: outputs, ``(m, n_H, n_W, n_C)`` with
   ``n_H = floor((n_H_prev + 2 * pad - f) / stride) + 1`` (same for widths).
 
-Every layer comes in two implementations that compute the same numbers:
+The course's functions (``zero_pad``, ``conv_single_step``, ``conv_forward``,
+``pool_forward``, ``conv_backward``, ``create_mask_from_window``,
+``distribute_value``, ``pool_backward``) are the code the W1-1 exercises teach:
+explicit ``for`` loops over examples, rows, columns and channels, one output
+value at a time. The layers check their arguments first, since that is where a
+learner's arrays come in.
 
-- ``*_loops`` (``conv_forward_loops``, ``conv_backward_loops``, ``pool_forward_loops``,
-  ``pool_backward_loops``): the readable version the lesson builds, one output
-  value at a time with explicit ``for`` loops over examples, rows, columns and channels.
-- the public defaults (``conv_forward``, ``conv_backward``, ``pool_forward``,
-  ``pool_backward``): vectorized. All windows of the input are viewed at once
-  with :func:`numpy.lib.stride_tricks.sliding_window_view` (no copy).
-  ``conv_forward`` copies them into the rows of one matrix (im2col) and
-  multiplies it by the filters; ``pool_forward`` reduces the view directly. The
-  backward passes loop only over the ``f * f`` offsets inside a window, each
-  step updating all windows of all examples at once.
-
-Both return the same ``cache`` so either backward pass accepts either forward cache.
+Each layer also has a vectorized variant that computes the same numbers much
+faster (``conv_forward_vectorized``, ``conv_backward_vectorized``,
+``pool_forward_vectorized``, ``pool_backward_vectorized``). All windows of the
+input are viewed at once with :func:`numpy.lib.stride_tricks.sliding_window_view`
+(no copy); ``conv_forward_vectorized`` copies them into the rows of one matrix
+(im2col) and multiplies it by the filters, ``pool_forward_vectorized`` reduces
+the view directly, and the backward passes loop only over the ``f * f`` offsets
+inside a window, each step updating all windows of all examples at once. Both
+return the same ``cache``, so either backward pass accepts either forward cache.
 :func:`conv_transpose_forward` (Week 3, U-Net) runs a transposed convolution.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnn_utils.validation import check_int, check_shape
+from cnn_utils.validation import check_image, check_int, check_shape
 
 POOL_MODES = ("max", "average")
 
 
-# ----------------------------------------------------------------------------- checks
+# ----------------------------------------------------------------------------- checks at the layers' entry
 
 
 def _as_4d(name, array):
+    """A 4-D array of finite real numbers."""
     array = np.asarray(array)
     if array.ndim != 4:
         raise ValueError(f"{name} must be a 4-D array, got shape {array.shape}")
-    return array
+    return check_image(name, array, ndim=(4,))
 
 
 def _hparameter(hparameters, key, minimum):
@@ -50,8 +53,19 @@ def _hparameter(hparameters, key, minimum):
     return check_int(f"hparameters[{key!r}]", hparameters[key], minimum)
 
 
-def _check_conv_inputs(A_prev, W, b, hparameters):
-    """Validate the arguments of a convolution; return them as arrays plus (stride, pad)."""
+def _output_size(n, f, stride, pad, name):
+    """floor((n + 2 * pad - f) / stride) + 1 for a convolution whose filter size f is W.shape[0]."""
+    if f > n + 2 * pad:
+        raise ValueError(
+            f"W's filter size f={f} (W.shape[0]) is larger than the padded input: {name} is {n} "
+            f"(+ 2 * pad = {n + 2 * pad})"
+        )
+    return (n + 2 * pad - f) // stride + 1
+
+
+def _check_conv_inputs(A_prev, W, b, hparameters, window=True):
+    """Validate the arguments of a convolution (whose filter must fit the padded input when
+    ``window``); return A_prev, W and b as arrays."""
     A_prev = _as_4d("A_prev", A_prev)
     W = _as_4d("W", W)
     b = np.asarray(b)
@@ -67,24 +81,52 @@ def _check_conv_inputs(A_prev, W, b, hparameters):
         raise ValueError(f"b must have shape (1, 1, 1, {n_C}) to match W, got {b.shape}")
     stride = _hparameter(hparameters, "stride", 1)
     pad = _hparameter(hparameters, "pad", 0)
-    return A_prev, W, b, stride, pad
+    if window:
+        _output_size(A_prev.shape[1], f, stride, pad, "A_prev height")
+        _output_size(A_prev.shape[2], f, stride, pad, "A_prev width")
+    return A_prev, W, b
 
 
-def _output_size(n, f, stride, pad, name):
-    """floor((n + 2 * pad - f) / stride) + 1 for a convolution whose filter size f is W.shape[0]."""
-    if f > n + 2 * pad:
-        raise ValueError(
-            f"W's filter size f={f} (W.shape[0]) is larger than the padded input: {name} is {n} "
-            f"(+ 2 * pad = {n + 2 * pad})"
-        )
-    return (n + 2 * pad - f) // stride + 1
+def _check_pool_inputs(A_prev, hparameters, mode):
+    """Validate the arguments of a pooling layer; return A_prev as an array."""
+    A_prev = _as_4d("A_prev", A_prev)
+    if mode not in POOL_MODES:
+        raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
+    f = _hparameter(hparameters, "f", 1)
+    _hparameter(hparameters, "stride", 1)
+    for axis, name in ((1, "A_prev height"), (2, "A_prev width")):
+        if f > A_prev.shape[axis]:
+            raise ValueError(f"hparameters['f']={f} is larger than the input: {name} is {A_prev.shape[axis]}")
+    return A_prev
 
 
-def _pool_output_size(n, f, stride, name):
-    """floor((n - f) / stride) + 1 for a pooling window of size f = hparameters['f'] (no padding)."""
-    if f > n:
-        raise ValueError(f"hparameters['f']={f} is larger than the input: {name} is {n}")
-    return (n - f) // stride + 1
+def _check_grad(name, grad, shape):
+    grad = _as_4d(name, grad)
+    if grad.shape != tuple(shape):
+        raise ValueError(f"{name} must have the forward output's shape {tuple(shape)}, got {grad.shape}")
+    return grad
+
+
+def _check_cache(cache, length):
+    if not isinstance(cache, tuple) or len(cache) != length:
+        raise ValueError(f"cache must be the {length}-tuple returned by the forward pass")
+    return cache
+
+
+def _check_conv_backward(dZ, cache):
+    """Validate a convolution's backward arguments; return dZ and the cache, as arrays."""
+    A_prev, W, b = _check_conv_inputs(*_check_cache(cache, 4))
+    hparameters = cache[3]
+    dZ = _check_grad("dZ", dZ, conv_output_shape(A_prev.shape, W.shape, hparameters["stride"], hparameters["pad"]))
+    return dZ, (A_prev, W, b, hparameters)
+
+
+def _check_pool_backward(dA, cache, mode):
+    """Validate a pooling layer's backward arguments; return dA and the cache, as arrays."""
+    A_prev, hparameters = _check_cache(cache, 2)
+    A_prev = _check_pool_inputs(A_prev, hparameters, mode)
+    dA = _check_grad("dA", dA, _pool_output_shape(A_prev.shape, hparameters["f"], hparameters["stride"]))
+    return dA, (A_prev, hparameters)
 
 
 def conv_output_shape(A_shape, W_shape, stride, pad):
@@ -103,29 +145,10 @@ def conv_output_shape(A_shape, W_shape, stride, pad):
     return m, n_H, n_W, n_C
 
 
-def _check_pool_inputs(A_prev, hparameters, mode):
-    A_prev = _as_4d("A_prev", A_prev)
-    if mode not in POOL_MODES:
-        raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
-    f = _hparameter(hparameters, "f", 1)
-    stride = _hparameter(hparameters, "stride", 1)
-    m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = _pool_output_size(n_H_prev, f, stride, "A_prev height")
-    n_W = _pool_output_size(n_W_prev, f, stride, "A_prev width")
-    return A_prev, f, stride, (m, n_H, n_W, n_C)
-
-
-def _check_grad(name, grad, shape):
-    grad = _as_4d(name, grad)
-    if grad.shape != tuple(shape):
-        raise ValueError(f"{name} must have the forward output's shape {tuple(shape)}, got {grad.shape}")
-    return grad
-
-
-def _check_cache(cache, length):
-    if not isinstance(cache, tuple) or len(cache) != length:
-        raise ValueError(f"cache must be the {length}-tuple returned by the forward pass")
-    return cache
+def _pool_output_shape(A_shape, f, stride):
+    """Return ``(m, n_H, n_W, n_C)`` of a pooling layer (no padding), using floor((n - f) / s) + 1."""
+    m, n_H_prev, n_W_prev, n_C = A_shape
+    return m, (n_H_prev - f) // stride + 1, (n_W_prev - f) // stride + 1, n_C
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -140,9 +163,8 @@ def zero_pad(X, pad):
     Returns:
         X_pad: array of shape (m, n_H + 2 * pad, n_W + 2 * pad, n_C).
     """
-    X = _as_4d("X", X)
-    pad = check_int("pad", pad, 0)
-    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
+    X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
+    return X_pad
 
 
 def conv_single_step(a_slice_prev, W, b):
@@ -153,39 +175,33 @@ def conv_single_step(a_slice_prev, W, b):
         W: one filter, shape (f, f, n_C_prev).
         b: its bias, shape (1, 1, 1).
     Returns:
-        Z: a Python float.
+        Z: a NumPy float64 scalar.
     """
-    a_slice_prev = np.asarray(a_slice_prev)
-    W = np.asarray(W)
-    b = np.asarray(b)
-    if a_slice_prev.shape != W.shape:
-        raise ValueError(f"a_slice_prev must have W's shape {W.shape}, got {a_slice_prev.shape}")
-    if b.size != 1:
-        raise ValueError(f"b must hold one value (shape (1, 1, 1)), got shape {b.shape}")
-    return float(np.sum(a_slice_prev * W)) + float(b.item())
+    s = np.multiply(a_slice_prev, W)
+    Z = np.sum(s)
+    Z = Z + np.float64(b.item())
+    return Z
 
 
 def create_mask_from_window(x):
     """Return a boolean mask, True where ``x`` (shape (f, f)) holds its maximum."""
-    x = np.asarray(x)
-    if x.size == 0:
-        raise ValueError("x must not be empty")
-    return x == np.max(x)
+    mask = x == np.max(x)
+    return mask
 
 
 def distribute_value(dz, shape):
     """Spread the scalar ``dz`` evenly over an array of ``shape`` (n_H, n_W)."""
-    if np.ndim(dz) != 0:
-        raise ValueError(f"dz must be a scalar, got shape {np.shape(dz)}")
-    n_H, n_W = check_shape("shape", shape, 2)
-    return np.full((n_H, n_W), dz / (n_H * n_W))
+    (n_H, n_W) = shape
+    average = dz / (n_H * n_W)
+    a = np.ones(shape) * average
+    return a
 
 
-# ----------------------------------------------------------------------------- loop versions
+# ----------------------------------------------------------------------------- the course's layers
 
 
-def conv_forward_loops(A_prev, W, b, hparameters):
-    """Convolution forward pass, one output value at a time (the lesson's version).
+def conv_forward(A_prev, W, b, hparameters):
+    """Convolution forward pass, one output value at a time (the W1-1 exercise).
 
     Arguments:
         A_prev: (m, n_H_prev, n_W_prev, n_C_prev); W: (f, f, n_C_prev, n_C); b: (1, 1, 1, n_C).
@@ -193,11 +209,15 @@ def conv_forward_loops(A_prev, W, b, hparameters):
     Returns:
         Z: (m, n_H, n_W, n_C); cache: (A_prev, W, b, hparameters) for conv_backward.
     """
-    A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
-    m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
-    f = W.shape[0]
-    A_prev_pad = zero_pad(A_prev, pad)
+    A_prev, W, b = _check_conv_inputs(A_prev, W, b, hparameters)
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride = hparameters["stride"]
+    pad = hparameters["pad"]
+    n_H = (n_H_prev + 2 * pad - f) // stride + 1
+    n_W = (n_W_prev + 2 * pad - f) // stride + 1
     Z = np.zeros((m, n_H, n_W, n_C))
+    A_prev_pad = zero_pad(A_prev, pad)
     for i in range(m):
         a_prev_pad = A_prev_pad[i]
         for h in range(n_H):
@@ -209,27 +229,67 @@ def conv_forward_loops(A_prev, W, b, hparameters):
                 a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
                 for c in range(n_C):
                     Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-    return Z, (A_prev, W, b, hparameters)
+    cache = (A_prev, W, b, hparameters)
+    return Z, cache
 
 
-def conv_backward_loops(dZ, cache):
-    """Convolution backward pass, one output value at a time (the lesson's version).
+def pool_forward(A_prev, hparameters, mode="max"):
+    """Pooling forward pass, one output value at a time (the W1-1 exercise).
+
+    Arguments:
+        A_prev: (m, n_H_prev, n_W_prev, n_C).
+        hparameters: dict with "f" (window size) and "stride"; no padding.
+        mode: "max" or "average".
+    Returns:
+        A: (m, n_H, n_W, n_C) with n_H = floor((n_H_prev - f) / stride) + 1;
+        cache: (A_prev, hparameters) for pool_backward.
+    """
+    A_prev = _check_pool_inputs(A_prev, hparameters, mode)
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    f = hparameters["f"]
+    stride = hparameters["stride"]
+    n_H = (n_H_prev - f) // stride + 1
+    n_W = (n_W_prev - f) // stride + 1
+    n_C = n_C_prev
+    A = np.zeros((m, n_H, n_W, n_C))
+    for i in range(m):
+        for h in range(n_H):
+            vert_start = h * stride
+            vert_end = vert_start + f
+            for w in range(n_W):
+                horiz_start = w * stride
+                horiz_end = horiz_start + f
+                for c in range(n_C):
+                    a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
+                    if mode == "max":
+                        A[i, h, w, c] = np.max(a_prev_slice)
+                    elif mode == "average":
+                        A[i, h, w, c] = np.mean(a_prev_slice)
+    cache = (A_prev, hparameters)
+    return A, cache
+
+
+def conv_backward(dZ, cache):
+    """Convolution backward pass, one output value at a time (the W1-1 exercise).
 
     Arguments:
         dZ: gradient of the cost with respect to Z, (m, n_H, n_W, n_C).
-        cache: the cache returned by conv_forward or conv_forward_loops.
+        cache: the cache returned by conv_forward or conv_forward_vectorized.
     Returns:
         dA_prev: (m, n_H_prev, n_W_prev, n_C_prev); dW: (f, f, n_C_prev, n_C); db: (1, 1, 1, n_C).
     """
-    A_prev, W, b, hparameters = _check_cache(cache, 4)
-    A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
-    m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
-    dZ = _check_grad("dZ", dZ, (m, n_H, n_W, n_C))
-    f = W.shape[0]
-    A_prev_pad = zero_pad(A_prev, pad)
-    dA_prev_pad = np.zeros(A_prev_pad.shape)
+    dZ, cache = _check_conv_backward(dZ, cache)
+    (A_prev, W, b, hparameters) = cache
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride = hparameters["stride"]
+    pad = hparameters["pad"]
+    (m, n_H, n_W, n_C) = dZ.shape
+    dA_prev = np.zeros(A_prev.shape)
     dW = np.zeros(W.shape)
     db = np.zeros(b.shape)
+    A_prev_pad = zero_pad(A_prev, pad)
+    dA_prev_pad = zero_pad(dA_prev, pad)
     for i in range(m):
         a_prev_pad = A_prev_pad[i]
         da_prev_pad = dA_prev_pad[i]
@@ -244,68 +304,51 @@ def conv_backward_loops(dZ, cache):
                     da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
                     dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
                     db[:, :, :, c] += dZ[i, h, w, c]
-    n_H_prev, n_W_prev = A_prev.shape[1:3]
     dA_prev = dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
     return dA_prev, dW, db
 
 
-def pool_forward_loops(A_prev, hparameters, mode="max"):
-    """Pooling forward pass, one output value at a time (the lesson's version).
-
-    Arguments:
-        A_prev: (m, n_H_prev, n_W_prev, n_C).
-        hparameters: dict with "f" (window size) and "stride"; no padding.
-        mode: "max" or "average".
-    Returns:
-        A: (m, n_H, n_W, n_C) with n_H = floor((n_H_prev - f) / stride) + 1;
-        cache: (A_prev, hparameters) for pool_backward.
-    """
-    A_prev, f, stride, out_shape = _check_pool_inputs(A_prev, hparameters, mode)
-    m, n_H, n_W, n_C = out_shape
-    reduce = np.max if mode == "max" else np.mean
-    A = np.zeros(out_shape)
-    for i in range(m):
-        for h in range(n_H):
-            vert_start = h * stride
-            for w in range(n_W):
-                horiz_start = w * stride
-                for c in range(n_C):
-                    a_slice = A_prev[i, vert_start:vert_start + f, horiz_start:horiz_start + f, c]
-                    A[i, h, w, c] = reduce(a_slice)
-    return A, (A_prev, hparameters)
-
-
-def pool_backward_loops(dA, cache, mode="max"):
-    """Pooling backward pass, one output value at a time (the lesson's version).
+def pool_backward(dA, cache, mode="max"):
+    """Pooling backward pass, one output value at a time (the W1-1 exercise).
 
     Max pooling sends each gradient to the window's maximum (to every position
     that ties for it); average pooling spreads it evenly over the window.
 
     Arguments:
         dA: gradient with respect to the pooling output, (m, n_H, n_W, n_C).
-        cache: the cache returned by pool_forward or pool_forward_loops.
+        cache: the cache returned by pool_forward or pool_forward_vectorized.
         mode: "max" or "average", as in the forward pass.
     Returns:
         dA_prev: (m, n_H_prev, n_W_prev, n_C).
     """
-    A_prev, hparameters = _check_cache(cache, 2)
-    A_prev, f, stride, out_shape = _check_pool_inputs(A_prev, hparameters, mode)
-    dA = _check_grad("dA", dA, out_shape)
-    m, n_H, n_W, n_C = out_shape
+    dA, cache = _check_pool_backward(dA, cache, mode)
+    (A_prev, hparameters) = cache
+    stride = hparameters["stride"]
+    f = hparameters["f"]
+    m, n_H, n_W, n_C = dA.shape
     dA_prev = np.zeros(A_prev.shape)
     for i in range(m):
+        a_prev = A_prev[i]
         for h in range(n_H):
             vert_start = h * stride
+            vert_end = vert_start + f
             for w in range(n_W):
                 horiz_start = w * stride
+                horiz_end = horiz_start + f
                 for c in range(n_C):
-                    window = (i, slice(vert_start, vert_start + f), slice(horiz_start, horiz_start + f), c)
                     if mode == "max":
-                        mask = create_mask_from_window(A_prev[window])
-                        dA_prev[window] += mask * dA[i, h, w, c]
-                    else:
-                        dA_prev[window] += distribute_value(dA[i, h, w, c], (f, f))
+                        a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                        mask = create_mask_from_window(a_prev_slice)
+                        dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                    elif mode == "average":
+                        da = dA[i, h, w, c]
+                        dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
     return dA_prev
+
+
+# The names W1-1 used for the loop versions, until it calls them by the course's names.
+conv_forward_loops, conv_backward_loops = conv_forward, conv_backward
+pool_forward_loops, pool_backward_loops = pool_forward, pool_backward
 
 
 # ----------------------------------------------------------------------------- vectorized versions
@@ -331,8 +374,8 @@ def _offset_slice(start, stride, count):
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
-def conv_forward(A_prev, W, b, hparameters):
-    """Convolution forward pass, vectorized (default). Same arguments and returns as conv_forward_loops.
+def conv_forward_vectorized(A_prev, W, b, hparameters):
+    """Convolution forward pass, vectorized. Same arguments and returns as conv_forward.
 
     The windows are copied into the rows of one matrix (im2col) and multiplied by
     the filters reshaped to (f * f * n_C_prev, n_C): one matrix product does all
@@ -344,15 +387,16 @@ def conv_forward(A_prev, W, b, hparameters):
     Returns:
         Z: (m, n_H, n_W, n_C); cache: (A_prev, W, b, hparameters) for conv_backward.
     """
-    A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
+    A_prev, W, b = _check_conv_inputs(A_prev, W, b, hparameters)
+    stride, pad = hparameters["stride"], hparameters["pad"]
     m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
     cols = _im2col(zero_pad(A_prev, pad), W.shape[0], stride, n_H, n_W)  # (m * n_H * n_W, f * f * n_C_prev)
     Z = cols @ W.reshape(-1, n_C) + b.reshape(n_C)
     return Z.reshape(m, n_H, n_W, n_C), (A_prev, W, b, hparameters)
 
 
-def conv_backward(dZ, cache):
-    """Convolution backward pass, vectorized (default). Same arguments and returns as conv_backward_loops.
+def conv_backward_vectorized(dZ, cache):
+    """Convolution backward pass, vectorized. Same arguments and returns as conv_backward.
 
     dW and db are matrix products and sums over the im2col matrix; dA_prev adds
     each window's gradient back in place with a loop over the f * f offsets only
@@ -360,14 +404,14 @@ def conv_backward(dZ, cache):
     contiguous rows.
 
     Arguments:
-        dZ: (m, n_H, n_W, n_C); cache: from conv_forward or conv_forward_loops.
+        dZ: (m, n_H, n_W, n_C); cache: from conv_forward or conv_forward_vectorized.
     Returns:
         dA_prev: (m, n_H_prev, n_W_prev, n_C_prev); dW: (f, f, n_C_prev, n_C); db: (1, 1, 1, n_C).
     """
-    A_prev, W, b, hparameters = _check_cache(cache, 4)
-    A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
-    m, n_H, n_W, n_C = conv_output_shape(A_prev.shape, W.shape, stride, pad)
-    dZ = _check_grad("dZ", dZ, (m, n_H, n_W, n_C)).reshape(-1, n_C)
+    dZ, (A_prev, W, b, hparameters) = _check_conv_backward(dZ, cache)
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    m, n_H, n_W, n_C = dZ.shape
+    dZ = dZ.reshape(-1, n_C)
     f, _, n_C_prev, _ = W.shape
     A_prev_pad = zero_pad(A_prev, pad)
     cols = _im2col(A_prev_pad, f, stride, n_H, n_W)  # (m * n_H * n_W, f * f * n_C_prev)
@@ -384,8 +428,8 @@ def conv_backward(dZ, cache):
     return np.ascontiguousarray(dA_prev), dW, db
 
 
-def pool_forward(A_prev, hparameters, mode="max"):
-    """Pooling forward pass, vectorized (default). Same arguments and returns as pool_forward_loops.
+def pool_forward_vectorized(A_prev, hparameters, mode="max"):
+    """Pooling forward pass, vectorized. Same arguments and returns as pool_forward.
 
     Arguments:
         A_prev: (m, n_H_prev, n_W_prev, n_C); hparameters: dict with "f" and "stride";
@@ -393,24 +437,26 @@ def pool_forward(A_prev, hparameters, mode="max"):
     Returns:
         A: (m, n_H, n_W, n_C); cache: (A_prev, hparameters) for pool_backward.
     """
-    A_prev, f, stride, (m, n_H, n_W, n_C) = _check_pool_inputs(A_prev, hparameters, mode)
+    A_prev = _check_pool_inputs(A_prev, hparameters, mode)
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H, n_W, n_C = _pool_output_shape(A_prev.shape, f, stride)
     windows = _windows(A_prev, f, stride, n_H, n_W)  # (m, n_H, n_W, C, f, f)
     reduce = np.max if mode == "max" else np.mean
     A = reduce(windows, axis=(4, 5)).astype(float)
     return A, (A_prev, hparameters)
 
 
-def pool_backward(dA, cache, mode="max"):
-    """Pooling backward pass, vectorized (default). Same arguments and returns as pool_backward_loops.
+def pool_backward_vectorized(dA, cache, mode="max"):
+    """Pooling backward pass, vectorized. Same arguments and returns as pool_backward.
 
     Arguments:
-        dA: (m, n_H, n_W, n_C); cache: from pool_forward or pool_forward_loops; mode: as in the forward pass.
+        dA: (m, n_H, n_W, n_C); cache: from pool_forward or pool_forward_vectorized; mode: as in the forward pass.
     Returns:
         dA_prev: (m, n_H_prev, n_W_prev, n_C).
     """
-    A_prev, hparameters = _check_cache(cache, 2)
-    A_prev, f, stride, (m, n_H, n_W, n_C) = _check_pool_inputs(A_prev, hparameters, mode)
-    dA = _check_grad("dA", dA, (m, n_H, n_W, n_C))
+    dA, (A_prev, hparameters) = _check_pool_backward(dA, cache, mode)
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H, n_W, n_C = dA.shape
     if mode == "max":
         windows = _windows(A_prev, f, stride, n_H, n_W)  # (m, n_H, n_W, C, f, f)
         mask = windows == windows.max(axis=(4, 5), keepdims=True)
@@ -456,7 +502,8 @@ def conv_transpose_forward(A_prev, W, b, hparameters):
     Returns:
         Z: (m, n_H, n_W, n_C) with n_H = (n_H_prev - 1) * stride + f - 2 * pad + output_padding.
     """
-    A_prev, W, b, stride, pad = _check_conv_inputs(A_prev, W, b, hparameters)
+    A_prev, W, b = _check_conv_inputs(A_prev, W, b, hparameters, window=False)
+    stride, pad = hparameters["stride"], hparameters["pad"]
     output_padding = _hparameter({"output_padding": 0, **hparameters}, "output_padding", 0)
     if output_padding >= stride:
         raise ValueError(

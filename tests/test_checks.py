@@ -217,24 +217,24 @@ def test_a_model_is_compared_as_the_learner_returned_it():
 
 def _without_bias_conv_forward(A_prev, W, b, hparameters):
     from cnn_utils import numpy_cnn
-    Z, cache = numpy_cnn.conv_forward(A_prev, W, np.zeros_like(b), hparameters)
+    Z, cache = numpy_cnn.conv_forward_vectorized(A_prev, W, np.zeros_like(b), hparameters)
     return Z, (A_prev, W, b, hparameters)
 
 
 def _pool_forward_always_max(A_prev, hparameters, mode="max"):
     from cnn_utils import numpy_cnn
-    return numpy_cnn.pool_forward(A_prev, hparameters, "max")
+    return numpy_cnn.pool_forward_vectorized(A_prev, hparameters, "max")
 
 
 def _conv_backward_no_db(dZ, cache):
     from cnn_utils import numpy_cnn
-    dA_prev, dW, db = numpy_cnn.conv_backward(dZ, cache)
+    dA_prev, dW, db = numpy_cnn.conv_backward_vectorized(dZ, cache)
     return dA_prev, dW, np.zeros_like(db)
 
 
 def _pool_backward_ignores_mode(dA, cache, mode="max"):
     from cnn_utils import numpy_cnn
-    return numpy_cnn.pool_backward(dA, cache, "max")
+    return numpy_cnn.pool_backward_vectorized(dA, cache, "max")
 
 
 def _happy_model_without_batch_norm():
@@ -354,9 +354,9 @@ def _references():
     from cnn_utils import convnets, faces, localization, nst, numpy_cnn, resnet, transfer, unet, yolo
     return {
         "zero_pad": numpy_cnn.zero_pad, "conv_single_step": numpy_cnn.conv_single_step,
-        "conv_forward": numpy_cnn.conv_forward_loops, "pool_forward": numpy_cnn.pool_forward_loops,
-        "conv_backward": numpy_cnn.conv_backward_loops, "create_mask_from_window": numpy_cnn.create_mask_from_window,
-        "distribute_value": numpy_cnn.distribute_value, "pool_backward": numpy_cnn.pool_backward_loops,
+        "conv_forward": numpy_cnn.conv_forward, "pool_forward": numpy_cnn.pool_forward,
+        "conv_backward": numpy_cnn.conv_backward, "create_mask_from_window": numpy_cnn.create_mask_from_window,
+        "distribute_value": numpy_cnn.distribute_value, "pool_backward": numpy_cnn.pool_backward,
         "happyModel": convnets.happyModel, "convolutional_model": convnets.convolutional_model,
         "identity_block": resnet.identity_block, "convolutional_block": resnet.convolutional_block,
         "ResNet50": resnet.ResNet50, "data_augmenter": transfer.data_augmenter,

@@ -1,4 +1,4 @@
-"""Tests for cnn_utils.numpy_cnn: loop and vectorized versions against each other and TensorFlow."""
+"""Tests for cnn_utils.numpy_cnn: the course's loop layers and their vectorized variants, against each other and TensorFlow."""
 import keras
 import numpy as np
 import pytest
@@ -27,12 +27,12 @@ POOL_CASES = [
     ((2, 5, 5, 2), 5, 1),
 ]
 IMPLEMENTATIONS = [
-    pytest.param((nc.conv_forward, nc.conv_backward), id="vectorized"),
-    pytest.param((nc.conv_forward_loops, nc.conv_backward_loops), id="loops"),
+    pytest.param((nc.conv_forward, nc.conv_backward), id="loops"),
+    pytest.param((nc.conv_forward_vectorized, nc.conv_backward_vectorized), id="vectorized"),
 ]
 POOL_IMPLEMENTATIONS = [
-    pytest.param((nc.pool_forward, nc.pool_backward), id="vectorized"),
-    pytest.param((nc.pool_forward_loops, nc.pool_backward_loops), id="loops"),
+    pytest.param((nc.pool_forward_vectorized, nc.pool_backward_vectorized), id="vectorized"),
+    pytest.param((nc.pool_forward, nc.pool_backward), id="loops"),
 ]
 
 
@@ -66,7 +66,8 @@ def test_conv_single_step_is_sum_of_products_plus_bias():
     rng = np.random.default_rng(1)
     a, W, b = rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3)), rng.standard_normal((1, 1, 1))
     Z = nc.conv_single_step(a, W, b)
-    assert isinstance(Z, float)
+    assert type(Z) is np.float64  # the course's contract: a NumPy float64 scalar
+    assert type(nc.conv_single_step(a.astype(np.float32), W.astype(np.float32), b.astype(np.float32))) is np.float64
     assert Z == pytest.approx(float((a * W).sum() + b[0, 0, 0]))
 
 
@@ -110,27 +111,27 @@ def test_conv_matches_tensorflow_and_autodiff(impl, a_shape, f, n_C, stride, pad
 def test_loop_and_vectorized_caches_are_interchangeable(a_shape, f, n_C, stride, pad):
     A_prev, W, b = _conv_inputs(a_shape, f, n_C, seed=3)
     hparameters = {"stride": stride, "pad": pad}
-    Z, cache_vec = nc.conv_forward(A_prev, W, b, hparameters)
-    Z_loops, cache_loops = nc.conv_forward_loops(A_prev, W, b, hparameters)
+    Z, cache_vec = nc.conv_forward_vectorized(A_prev, W, b, hparameters)
+    Z_loops, cache_loops = nc.conv_forward(A_prev, W, b, hparameters)
     np.testing.assert_allclose(Z, Z_loops, rtol=1e-12, atol=1e-12)
     dZ = np.random.default_rng(4).standard_normal(Z.shape)
-    for got, want in zip(nc.conv_backward(dZ, cache_loops), nc.conv_backward_loops(dZ, cache_vec)):
+    for got, want in zip(nc.conv_backward_vectorized(dZ, cache_loops), nc.conv_backward(dZ, cache_vec)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_gradient_matches_finite_differences():
     A_prev, W, b = _conv_inputs((1, 4, 5, 2), 3, 2, seed=5)
     hparameters = {"stride": 2, "pad": 1}
-    Z, cache = nc.conv_forward(A_prev, W, b, hparameters)
+    Z, cache = nc.conv_forward_vectorized(A_prev, W, b, hparameters)
     dZ = np.random.default_rng(6).standard_normal(Z.shape)
-    _, dW, _ = nc.conv_backward(dZ, cache)
+    _, dW, _ = nc.conv_backward_vectorized(dZ, cache)
     eps = 1e-6
     for index in [(0, 0, 0, 0), (1, 2, 1, 1), (2, 1, 0, 1)]:
         W_plus, W_minus = W.copy(), W.copy()
         W_plus[index] += eps
         W_minus[index] -= eps
-        numeric = (np.sum(nc.conv_forward(A_prev, W_plus, b, hparameters)[0] * dZ)
-                   - np.sum(nc.conv_forward(A_prev, W_minus, b, hparameters)[0] * dZ)) / (2 * eps)
+        numeric = (np.sum(nc.conv_forward_vectorized(A_prev, W_plus, b, hparameters)[0] * dZ)
+                   - np.sum(nc.conv_forward_vectorized(A_prev, W_minus, b, hparameters)[0] * dZ)) / (2 * eps)
         assert dW[index] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
 
 
@@ -142,24 +143,24 @@ def test_conv_gradient_matches_finite_differences():
 def test_output_size_formula(n_H, n_W, f, stride, pad):
     if f > min(n_H, n_W) + 2 * pad:
         with pytest.raises(ValueError, match="larger than the padded input"):
-            nc.conv_forward(np.ones((1, n_H, n_W, 1)), np.ones((f, f, 1, 2)), np.zeros((1, 1, 1, 2)),
+            nc.conv_forward_vectorized(np.ones((1, n_H, n_W, 1)), np.ones((f, f, 1, 2)), np.zeros((1, 1, 1, 2)),
                             {"stride": stride, "pad": pad})
         return
     A_prev, W, b = _conv_inputs((1, n_H, n_W, 2), f, 2, seed=n_H * 13 + n_W)
     hparameters = {"stride": stride, "pad": pad}
-    Z, _ = nc.conv_forward(A_prev, W, b, hparameters)
+    Z, _ = nc.conv_forward_vectorized(A_prev, W, b, hparameters)
     assert Z.shape == (1, (n_H + 2 * pad - f) // stride + 1, (n_W + 2 * pad - f) // stride + 1, 2)
-    np.testing.assert_allclose(Z, nc.conv_forward_loops(A_prev, W, b, hparameters)[0], atol=1e-12)
+    np.testing.assert_allclose(Z, nc.conv_forward(A_prev, W, b, hparameters)[0], atol=1e-12)
     if pad == 0 and f <= min(n_H, n_W):
         A = np.ones((1, n_H, n_W, 3))
-        P, _ = nc.pool_forward(A, {"f": f, "stride": stride}, mode="average")
+        P, _ = nc.pool_forward_vectorized(A, {"f": f, "stride": stride}, mode="average")
         assert P.shape == (1, (n_H - f) // stride + 1, (n_W - f) // stride + 1, 3)
 
 
 def test_same_padding_keeps_size_for_odd_filters():
     for f in (1, 3, 5, 7):
         A_prev, W, b = _conv_inputs((1, 9, 6, 2), f, 3)
-        Z, _ = nc.conv_forward(A_prev, W, b, {"stride": 1, "pad": (f - 1) // 2})
+        Z, _ = nc.conv_forward_vectorized(A_prev, W, b, {"stride": 1, "pad": (f - 1) // 2})
         assert Z.shape == (1, 9, 6, 3)
 
 
@@ -189,19 +190,19 @@ def test_pool_loops_equal_vectorized_with_ties():
     A_prev = np.random.default_rng(9).integers(0, 3, size=(2, 6, 5, 3)).astype(float)
     for mode in ("max", "average"):
         hparameters = {"f": 3, "stride": 2}
-        A, cache = nc.pool_forward(A_prev, hparameters, mode)
-        np.testing.assert_array_equal(A, nc.pool_forward_loops(A_prev, hparameters, mode)[0])
+        A, cache = nc.pool_forward_vectorized(A_prev, hparameters, mode)
+        np.testing.assert_array_equal(A, nc.pool_forward(A_prev, hparameters, mode)[0])
         dA = np.random.default_rng(10).standard_normal(A.shape)
-        np.testing.assert_allclose(nc.pool_backward(dA, cache, mode), nc.pool_backward_loops(dA, cache, mode),
+        np.testing.assert_allclose(nc.pool_backward_vectorized(dA, cache, mode), nc.pool_backward(dA, cache, mode),
                                    atol=1e-12)
 
 
 def test_lecture_pooling_examples():
     x = np.array([[1, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]], float).reshape(1, 4, 4, 1)
-    A, _ = nc.pool_forward(x, {"f": 2, "stride": 2}, mode="max")
+    A, _ = nc.pool_forward_vectorized(x, {"f": 2, "stride": 2}, mode="max")
     np.testing.assert_array_equal(A[0, :, :, 0], [[9, 2], [6, 3]])
     x[0, 2, 1, 0] = 4  # the average-pooling slide has a 4 here
-    A, _ = nc.pool_forward(x, {"f": 2, "stride": 2}, mode="average")
+    A, _ = nc.pool_forward_vectorized(x, {"f": 2, "stride": 2}, mode="average")
     np.testing.assert_array_equal(A[0, :, :, 0], [[3.75, 1.25], [4, 2]])
 
 
@@ -209,7 +210,7 @@ def test_lecture_vertical_edge_example():
     image = np.array([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
                       [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]], float)
     vertical = np.array([[1, 0, -1]] * 3, float)
-    Z, _ = nc.conv_forward(image.reshape(1, 6, 6, 1), vertical.reshape(3, 3, 1, 1), np.zeros((1, 1, 1, 1)),
+    Z, _ = nc.conv_forward_vectorized(image.reshape(1, 6, 6, 1), vertical.reshape(3, 3, 1, 1), np.zeros((1, 1, 1, 1)),
                            {"stride": 1, "pad": 0})
     np.testing.assert_array_equal(Z[0, :, :, 0], [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7],
                                                   [-3, -2, -3, -16]])
@@ -253,9 +254,9 @@ def test_conv_transpose_matches_keras(f, stride, padding, keras_op, pad, output_
 @pytest.mark.parametrize("a_shape, f, n_C, stride, pad", CONV_CASES)
 def test_conv_transpose_is_the_input_gradient_of_conv(a_shape, f, n_C, stride, pad):
     A_prev, W, b = _conv_inputs(a_shape, f, n_C, seed=12)
-    Z, cache = nc.conv_forward(A_prev, W, b, {"stride": stride, "pad": pad})
+    Z, cache = nc.conv_forward_vectorized(A_prev, W, b, {"stride": stride, "pad": pad})
     dZ = np.random.default_rng(13).standard_normal(Z.shape)
-    dA_prev, _, _ = nc.conv_backward(dZ, cache)
+    dA_prev, _, _ = nc.conv_backward_vectorized(dZ, cache)
     output_padding = (a_shape[1] + 2 * pad - f) % stride
     if output_padding != (a_shape[2] + 2 * pad - f) % stride:
         pytest.skip("height and width would need different output_padding")
@@ -284,7 +285,7 @@ def _ok():
     (lambda A, W, b: (A[:, :2, :2], W, b, {"stride": 1, "pad": 0}), ValueError,
      r"W's filter size f=3 \(W.shape\[0\]\) is larger than the padded input"),
 ])
-@pytest.mark.parametrize("forward", [nc.conv_forward, nc.conv_forward_loops, nc.conv_transpose_forward])
+@pytest.mark.parametrize("forward", [nc.conv_forward_vectorized, nc.conv_forward, nc.conv_transpose_forward])
 def test_conv_bad_input(forward, make_args, error, match):
     args = make_args(*_ok())
     if forward is nc.conv_transpose_forward and "larger than the padded input" in match:
@@ -301,17 +302,17 @@ def test_conv_transpose_bad_output_padding():
 
 def test_backward_bad_gradient_shape():
     A, W, b = _ok()
-    _, cache = nc.conv_forward(A, W, b, {"stride": 1, "pad": 0})
-    for backward in (nc.conv_backward, nc.conv_backward_loops):
+    _, cache = nc.conv_forward_vectorized(A, W, b, {"stride": 1, "pad": 0})
+    for backward in (nc.conv_backward_vectorized, nc.conv_backward):
         with pytest.raises(ValueError, match="dZ must have the forward output's shape"):
             backward(np.zeros((2, 4, 4, 4)), cache)
-    _, cache = nc.pool_forward(A, {"f": 2, "stride": 2})
-    for backward in (nc.pool_backward, nc.pool_backward_loops):
+    _, cache = nc.pool_forward_vectorized(A, {"f": 2, "stride": 2})
+    for backward in (nc.pool_backward_vectorized, nc.pool_backward):
         with pytest.raises(ValueError, match="dA must have the forward output's shape"):
             backward(np.zeros((2, 3, 3, 3)), cache)
 
 
-@pytest.mark.parametrize("forward", [nc.pool_forward, nc.pool_forward_loops])
+@pytest.mark.parametrize("forward", [nc.pool_forward_vectorized, nc.pool_forward])
 def test_pool_bad_input(forward):
     A = np.ones((2, 4, 4, 3))
     with pytest.raises(ValueError, match="mode must be one of"):
@@ -325,17 +326,26 @@ def test_pool_bad_input(forward):
     with pytest.raises(ValueError, match="hparameters must contain 'f'"):
         forward(A, {"stride": 1})
     with pytest.raises(ValueError, match="mode must be one of"):
-        nc.pool_backward(np.ones((2, 2, 2, 3)), (A, {"f": 2, "stride": 2}), mode="mean")
+        nc.pool_backward_vectorized(np.ones((2, 2, 2, 3)), (A, {"f": 2, "stride": 2}), mode="mean")
 
 
-def test_zero_pad_bad_input():
-    with pytest.raises(ValueError, match="pad must be an integer >= 0"):
-        nc.zero_pad(np.ones((1, 2, 2, 1)), -1)
-    with pytest.raises(ValueError, match="X must be a 4-D array"):
-        nc.zero_pad(np.ones((2, 2)), 1)
+@pytest.mark.parametrize("layer, make_args", [
+    (nc.conv_forward, lambda A: (A, np.ones((3, 3, 3, 2)), np.zeros((1, 1, 1, 2)), {"stride": 1, "pad": 1})),
+    (nc.conv_forward_vectorized, lambda A: (A, np.ones((3, 3, 3, 2)), np.zeros((1, 1, 1, 2)),
+                                            {"stride": 1, "pad": 1})),
+    (nc.pool_forward, lambda A: (A, {"f": 2, "stride": 2})),
+    (nc.pool_forward_vectorized, lambda A: (A, {"f": 2, "stride": 2})),
+])
+def test_layers_refuse_images_that_are_not_images(layer, make_args):
+    A = np.zeros((1, 4, 4, 3))
+    A[0, 1, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="A_prev must hold finite values, got 1 NaN"):
+        layer(*make_args(A))
+    with pytest.raises(TypeError, match="A_prev must hold real numbers"):
+        layer(*make_args(np.full((1, 4, 4, 3), "x")))
 
 
-@pytest.mark.parametrize("forward", [nc.conv_forward, nc.conv_forward_loops])
+@pytest.mark.parametrize("forward", [nc.conv_forward_vectorized, nc.conv_forward])
 def test_conv_window_too_large_names_the_filter_size(forward):
     """A 5x5 filter does not fit a 3x6 input, nor a 2x6 one padded by 1; it fits the 3x6 one padded by 1."""
     A, W, b = np.ones((1, 3, 6, 2)), np.ones((5, 5, 2, 1)), np.zeros((1, 1, 1, 1))
@@ -349,7 +359,7 @@ def test_conv_window_too_large_names_the_filter_size(forward):
     assert Z.shape == (1, 1, 4, 1)
 
 
-@pytest.mark.parametrize("forward", [nc.pool_forward, nc.pool_forward_loops])
+@pytest.mark.parametrize("forward", [nc.pool_forward_vectorized, nc.pool_forward])
 def test_pool_window_too_large_names_hparameters_f_and_not_pad(forward):
     A = np.ones((1, 6, 3, 2))
     with pytest.raises(ValueError) as info:
@@ -359,6 +369,6 @@ def test_pool_window_too_large_names_hparameters_f_and_not_pad(forward):
     assert "pad" not in message
     A_out, _ = forward(A, {"f": 3, "stride": 1})
     assert A_out.shape == (1, 4, 1, 2)
-    for backward in (nc.pool_backward, nc.pool_backward_loops):
+    for backward in (nc.pool_backward_vectorized, nc.pool_backward):
         with pytest.raises(ValueError, match=r"hparameters\['f'\]=4 is larger than the input"):
             backward(np.ones((1, 3, 1, 2)), (A, {"f": 4, "stride": 1}))

@@ -63,12 +63,12 @@ def test_conv_output_size_formula_and_loops_equal_vectorized(problem):
     f, n_C = W.shape[0], W.shape[3]
     expected = (m, (n_H_prev + 2 * pad - f) // stride + 1, (n_W_prev + 2 * pad - f) // stride + 1, n_C)
     hp = {"stride": stride, "pad": pad}
-    Z, cache = nc.conv_forward(A_prev, W, b, hp)
-    Z_loops, cache_loops = nc.conv_forward_loops(A_prev, W, b, hp)
+    Z, cache = nc.conv_forward_vectorized(A_prev, W, b, hp)
+    Z_loops, cache_loops = nc.conv_forward(A_prev, W, b, hp)
     assert Z.shape == Z_loops.shape == nc.conv_output_shape(A_prev.shape, W.shape, stride, pad) == expected
     np.testing.assert_allclose(Z, Z_loops, rtol=1e-10, atol=1e-10)
     dZ = np.random.default_rng(1).standard_normal(Z.shape)
-    for fast, slow in zip(nc.conv_backward(dZ, cache), nc.conv_backward_loops(dZ, cache_loops)):
+    for fast, slow in zip(nc.conv_backward_vectorized(dZ, cache), nc.conv_backward(dZ, cache_loops)):
         assert fast.shape == slow.shape
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
 
@@ -80,13 +80,13 @@ def test_pool_output_size_formula_and_loops_equal_vectorized(problem):
     m, n_H_prev, n_W_prev, n_C = A_prev.shape
     expected = (m, (n_H_prev - f) // stride + 1, (n_W_prev - f) // stride + 1, n_C)
     hp = {"f": f, "stride": stride}
-    A, cache = nc.pool_forward(A_prev, hp, mode)
-    A_loops, _ = nc.pool_forward_loops(A_prev, hp, mode)
+    A, cache = nc.pool_forward_vectorized(A_prev, hp, mode)
+    A_loops, _ = nc.pool_forward(A_prev, hp, mode)
     assert A.shape == A_loops.shape == expected
     np.testing.assert_allclose(A, A_loops, rtol=1e-12)
     dA = np.random.default_rng(2).standard_normal(A.shape)
-    dA_prev = nc.pool_backward(dA, cache, mode)
-    np.testing.assert_allclose(dA_prev, nc.pool_backward_loops(dA, cache, mode), rtol=1e-10, atol=1e-12)
+    dA_prev = nc.pool_backward_vectorized(dA, cache, mode)
+    np.testing.assert_allclose(dA_prev, nc.pool_backward(dA, cache, mode), rtol=1e-10, atol=1e-12)
     # The gradient is only redistributed: its total is kept.
     assert dA_prev.sum() == pytest.approx(dA.sum())
 
@@ -98,9 +98,9 @@ def test_transposed_conv_size_formula_and_gradient_of_conv(problem):
     A_prev, W, b, stride, pad = problem
     n_H_prev, n_W_prev = A_prev.shape[1:3]
     f = W.shape[0]
-    Z, cache = nc.conv_forward(A_prev, W, b, {"stride": stride, "pad": pad})
+    Z, cache = nc.conv_forward_vectorized(A_prev, W, b, {"stride": stride, "pad": pad})
     dZ = np.random.default_rng(3).standard_normal(Z.shape)
-    dA_prev, _, _ = nc.conv_backward(dZ, cache)
+    dA_prev, _, _ = nc.conv_backward_vectorized(dZ, cache)
     out_pad_h, out_pad_w = (n_H_prev + 2 * pad - f) % stride, (n_W_prev + 2 * pad - f) % stride
     n_H = nc.conv_transpose_output_size(Z.shape[1], f, stride, pad, out_pad_h)
     n_W = nc.conv_transpose_output_size(Z.shape[2], f, stride, pad, out_pad_w)
