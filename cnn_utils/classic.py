@@ -26,19 +26,6 @@ EFFICIENTNET_BETA = 1.1
 EFFICIENTNET_GAMMA = 1.15
 
 
-def _check_tensor(name, x, rank=4):
-    if not hasattr(x, "shape") or len(x.shape) != rank:
-        raise TypeError(f"{name} must be a tensor of rank {rank} (batch, height, width, channels), "
-                        f"got {type(x).__name__} with shape {getattr(x, 'shape', None)}")
-    if x.shape[-1] is None:
-        raise ValueError(f"{name} must have a known number of channels, got shape {tuple(x.shape)}")
-
-
-def _check_name(name):
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name must be a string or None, got {type(name).__name__}")
-
-
 # ---------------------------------------------------------------------------
 # Classic networks
 # ---------------------------------------------------------------------------
@@ -133,12 +120,6 @@ def inception_module(x, filters_1x1=64, filters_3x3_reduce=96, filters_3x3=128,
     Returns a tensor (m, n_H, n_W, filters_1x1 + filters_3x3 + filters_5x5 + filters_pool_proj),
     (m, 28, 28, 256) with the defaults.
     """
-    _check_tensor("x", x)
-    for arg, value in [("filters_1x1", filters_1x1), ("filters_3x3_reduce", filters_3x3_reduce),
-                       ("filters_3x3", filters_3x3), ("filters_5x5_reduce", filters_5x5_reduce),
-                       ("filters_5x5", filters_5x5), ("filters_pool_proj", filters_pool_proj)]:
-        check_int(arg, value, 1)
-    _check_name(name)
     prefix = f"{name}_" if name else ""
 
     def conv(filters, size, tag):
@@ -161,11 +142,6 @@ def depthwise_separable_block(x, filters, strides=1, name=None):
         strides: stride of the depthwise conv (1 or 2).
     Returns a tensor (m, ceil(n_H / strides), ceil(n_W / strides), filters).
     """
-    _check_tensor("x", x)
-    check_int("filters", filters, 1)
-    if check_int("strides", strides, 1) not in (1, 2):
-        raise ValueError(f"strides must be 1 or 2, got {strides!r}")
-    _check_name(name)
     prefix = f"{name}_" if name else ""
     x = layers.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False,
                                name=prefix + "depthwise")(x)
@@ -191,13 +167,6 @@ def mobilenet_v2_block(x, filters, expansion=6, strides=1, name=None, kernel_siz
         x: tensor (m, n_H, n_W, n_C).
     Returns a tensor (m, ceil(n_H / strides), ceil(n_W / strides), filters).
     """
-    _check_tensor("x", x)
-    check_int("filters", filters, 1)
-    check_int("expansion", expansion, 1)
-    if check_int("strides", strides, 1) not in (1, 2):
-        raise ValueError(f"strides must be 1 or 2, got {strides!r}")
-    check_int("kernel_size", kernel_size, 1)
-    _check_name(name)
     prefix = f"{name}_" if name else ""
     channels = x.shape[-1]
     shortcut = x
@@ -227,9 +196,6 @@ def compound_scaling(phi, alpha=EFFICIENTNET_ALPHA, beta=EFFICIENTNET_BETA, gamm
     conv net grows like depth * width**2 * resolution**2, so each step of phi
     multiplies it by about alpha * beta**2 * gamma**2 (1.92 with the defaults).
     """
-    for arg, value, low in [("phi", phi, 0), ("alpha", alpha, 1), ("beta", beta, 1), ("gamma", gamma, 1)]:
-        if check_real(arg, value, low) == math.inf:
-            raise ValueError(f"{arg} must be a finite number >= {low}, got {value!r}")
     return alpha ** phi, beta ** phi, gamma ** phi
 
 
@@ -248,6 +214,9 @@ def scaled_mobile_network(phi=0, base_resolution=64, base_width=32, base_depth=4
     for arg, value in [("base_resolution", base_resolution), ("base_width", base_width),
                        ("base_depth", base_depth), ("classes", classes)]:
         check_int(arg, value, 1)
+    for arg, value, low in [("phi", phi, 0), ("alpha", alpha, 1), ("beta", beta, 1), ("gamma", gamma, 1)]:
+        if check_real(arg, value, low) == math.inf:
+            raise ValueError(f"{arg} must be a finite number >= {low}, got {value!r}")
     depth_mult, width_mult, resolution_mult = compound_scaling(phi, alpha, beta, gamma)
     resolution = round(base_resolution * resolution_mult)
     depth = max(1, round(base_depth * depth_mult))
@@ -358,8 +327,6 @@ def count_multiplications(model, per_layer=False):
     Example from the lecture: a 5x5 same conv with 32 filters on 28x28x192
     costs 28 * 28 * 32 * 5 * 5 * 192 = 120,422,400 multiplications.
     """
-    if not isinstance(per_layer, bool):
-        raise TypeError(f"per_layer must be True or False, got {per_layer!r}")
     rows = layer_table(model)
     if per_layer:
         return rows
@@ -369,18 +336,8 @@ def count_multiplications(model, per_layer=False):
 def format_table(rows, columns=("name", "type", "output_shape", "activations", "parameters",
                                 "multiplications")):
     """Rows of dicts (as from :func:`layer_table`) -> an aligned text table with a total line."""
-    if not isinstance(rows, (list, tuple)):
-        raise TypeError(f"rows must be a list of dicts (as from layer_table), got {type(rows).__name__}")
     if not rows:
         raise ValueError("rows must contain at least one row")
-    if not isinstance(columns, (list, tuple)) or not columns or not all(isinstance(c, str) for c in columns):
-        raise TypeError(f"columns must be a non-empty tuple of column names, got {columns!r}")
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise TypeError(f"rows[{i}] must be a dict (as from layer_table), got {type(row).__name__}")
-        missing = [c for c in columns if c not in row]
-        if missing:
-            raise ValueError(f"columns {missing} are not in rows[{i}]; it has {sorted(row)}")
 
     def cell(value):
         if isinstance(value, int):

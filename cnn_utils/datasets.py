@@ -25,7 +25,7 @@ import h5py
 import numpy as np
 
 from cnn_utils.config import DATA_DIR, atomic_path
-from cnn_utils.validation import check_int, check_path, check_seed, check_shape
+from cnn_utils.validation import check_int, check_path, check_seed, check_shape, open_image
 
 
 def _check_split_args(image_size, test_fraction, seed):
@@ -391,6 +391,9 @@ def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed
     return x_train, y_train, x_test, y_test, np.array(photos)
 
 
+IMAGE_FOLDER_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
+
+
 def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2, seed=42):
     """Images in one sub-folder per class (the course's alpaca layout), read with Keras.
 
@@ -407,6 +410,9 @@ def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2,
         raise FileNotFoundError(f"directory: {directory} is not a folder of class sub-folders")
     check_seed("seed", seed)
     image_size = check_shape("image_size", image_size, 2)
+    for path in sorted(directory.glob("*/*")):
+        if path.suffix.lower() in IMAGE_FOLDER_SUFFIXES:  # the files Keras reads: each must be an image
+            open_image(f"directory's file {path.relative_to(directory)}", path)
     if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real):
         raise TypeError(f"validation_fraction must be a number in (0, 1), "
                         f"got {type(validation_fraction).__name__} {validation_fraction!r}")

@@ -74,14 +74,14 @@ def check_image(name, image, ndim=(2, 3)):
     """An image as a NumPy array of finite real numbers whose rank is in ``ndim``
     ((H, W) is 2, (H, W, C) is 3, a batch (m, H, W, C) is 4); returned as an array.
 
-    Accepts anything ``np.asarray`` reads (arrays, tensors, PIL images). NaN or
-    infinite values, text, booleans and objects are refused: an image made of
-    them is not an image.
+    Accepts anything ``np.asarray`` reads (arrays, tensors, PIL images) holding
+    numbers or booleans (a mask). NaN or infinite values, text and objects are
+    refused: an image made of them is not an image.
     """
     if image is None or isinstance(image, (str, bytes, os.PathLike)):
         raise TypeError(f"{name} must be an image array, got {type(image).__name__}")
     array = np.asarray(image)
-    if array.dtype.kind not in "uif":
+    if array.dtype.kind not in "buif":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
     if array.ndim not in ndim:
         raise ValueError(f"{name} must be an array with {' or '.join(map(str, ndim))} axes, got shape {array.shape}")

@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_utils.validation import check_int
+from cnn_utils.validation import check_image, check_int
 
 
 def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None):
@@ -14,13 +14,13 @@ def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None
         titles: optional sequence of strings, one per image.
     Returns the matplotlib Figure.
     """
-    images = list(images)
+    images = [check_image(f"images[{i}]", image) for i, image in enumerate(images)]
     if not images:
         raise ValueError("images must contain at least one image")
     for i, image in enumerate(images):
-        shape = np.shape(image)
-        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in (1, 3, 4)):
-            raise ValueError(f"images[{i}] must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {shape}")
+        if image.ndim == 3 and image.shape[-1] not in (1, 3, 4):
+            raise ValueError(f"images[{i}] must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
+                             f"got {image.shape}")
     ncols = check_int("ncols", ncols, 1)
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"titles must have one entry per image ({len(images)}), got {len(titles)}")
@@ -30,7 +30,6 @@ def show_images(images, titles=None, ncols=8, size=1.6, cmap=None, suptitle=None
     for ax in axes.flat:
         ax.axis("off")
     for i, image in enumerate(images):
-        image = np.asarray(image)
         if image.ndim == 3 and image.shape[-1] == 1:
             image = image[..., 0]
         ax = axes.flat[i]
@@ -112,8 +111,8 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
     if isinstance(image, Image.Image):
         image = image.convert("RGB")
     else:
-        array = np.asarray(image)
-        if array.ndim != 3 or array.shape[-1] != 3:
+        array = check_image("image", image, ndim=(3,))
+        if array.shape[-1] != 3:
             raise ValueError(f"image must be a PIL image or an (H, W, 3) array, got shape {array.shape}")
         if array.dtype.kind == "f":
             array = np.clip(np.round(array * 255.0), 0, 255)

@@ -184,6 +184,16 @@ def test_load_image_folder_rejects_bad_input(tmp_path):
         datasets.load_image_folder(tmp_path, validation_fraction=1.5)
 
 
+def test_load_image_folder_names_a_file_that_is_not_an_image(tmp_path):
+    _write_image_folder(tmp_path, {"alpaca": (3, 200), "not alpaca": (3, 40)})
+    (tmp_path / "alpaca" / "notes.jpg").write_text("not a photo")
+    (tmp_path / "alpaca" / "README.txt").write_text("Keras does not read this one")
+    with pytest.raises(ValueError, match=r"directory's file alpaca/notes.jpg must be an image file"):
+        datasets.load_image_folder(tmp_path, image_size=(16, 16))
+    (tmp_path / "alpaca" / "notes.jpg").unlink()
+    assert len(datasets.load_image_folder(tmp_path, image_size=(16, 16))[4]) == 2
+
+
 @pytest.mark.parametrize("loader, prefix, name", [
     (datasets.binary_dataset, "happy", "happy-house"),
     (datasets.multiclass_dataset, "signs", "SIGNS"),

@@ -62,7 +62,8 @@ def test_check_image_refuses_what_is_not_an_image():
             v.check_image("image", bad)
     with pytest.raises(ValueError, match=r"image must be an array with 2 or 3 axes, got shape \(4,\)"):
         v.check_image("image", np.zeros(4))
-    for bad in ("photo.jpg", None, np.array([["a"]]), np.ones((2, 2), bool)):
+    assert v.check_image("mask", np.ones((2, 2), bool)).dtype == bool
+    for bad in ("photo.jpg", None, np.array([["a"]]), np.array([[None]])):
         with pytest.raises(TypeError, match="image must"):
             v.check_image("image", bad)
 

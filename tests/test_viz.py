@@ -19,6 +19,14 @@ def test_show_images_rejects_bad_input():
         viz.show_images([])
     with pytest.raises(ValueError, match="titles"):
         viz.show_images(np.zeros((2, 4, 4)), titles=["only one"])
+    with pytest.raises(ValueError, match=r"images\[1\] must hold finite values, got 1 NaN"):
+        viz.show_images([np.zeros((4, 4)), np.array([[0.0, np.nan]])])
+    with pytest.raises(TypeError, match=r"images\[0\] must hold real numbers"):
+        viz.show_images([np.full((4, 4), "grey")])
+    with pytest.raises(ValueError, match="image must hold finite values"):
+        viz.draw_boxes(np.full((8, 8, 3), np.inf), [], [], ["a"])
+    fig = viz.show_images([np.eye(4, dtype=bool)])  # a mask is an image
+    assert len(fig.get_axes()) == 1
 
 
 def test_plot_history_panels():
