@@ -14,8 +14,8 @@ import numpy as np
 import keras
 import tensorflow as tf
 from PIL import Image
-from tqdm import tqdm
 
+from cnn_utils.config import progress
 from cnn_utils.datasets import SHIPPED_PHOTOS, load_photo
 from cnn_utils.validation import check_int, check_model, check_real
 
@@ -129,7 +129,7 @@ def top_patches(base, layer_name, units, images, k=9, patch_size=48):
     size, jump, start = receptive_field(base, layer_name)
     model = keras.Model(base.input, base.get_layer(layer_name).output)
     candidates = {u: [] for u in units}  # unit -> (activation, image index, i, j)
-    for index, (_, image) in enumerate(tqdm(images, desc=layer_name, mininterval=2)):
+    for index, (_, image) in enumerate(progress(images, desc=layer_name, mininterval=2)):
         maps = model(_preprocess(image))[0].numpy()[..., units]  # (h, w, len(units))
         for c, unit in enumerate(units):
             flat = maps[..., c].ravel()
