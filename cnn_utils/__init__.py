@@ -33,8 +33,14 @@ STARTUP_NOISE = re.compile(
 
 def _import_tensorflow_quietly():
     """Import TensorFlow and list its devices with file descriptor 2 captured; pass on what is not noise."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (a windowed process): nothing to keep quiet
+        import tensorflow  # noqa: F401
+
+        return
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
@@ -42,12 +48,15 @@ def _import_tensorflow_quietly():
 
             tf.config.list_physical_devices()  # the GPU probe writes the last start-up lines
         finally:
-            sys.stderr.flush()
+            if sys.stderr is not None:
+                sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
             lines = captured.read().decode(errors="replace").splitlines(keepends=True)
-            sys.stderr.write("".join(line for line in lines if not STARTUP_NOISE.match(line)))
+            kept = "".join(line for line in lines if not STARTUP_NOISE.match(line))
+            if kept and sys.stderr is not None:
+                sys.stderr.write(kept)
 
 
 if "tensorflow" not in sys.modules and os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0":
