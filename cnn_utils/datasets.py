@@ -314,17 +314,26 @@ SHIPPED_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemis
                   "text", "page", "moon", "clock", "china", "flower", "grace_hopper")
 # The colour photos of the patch task (load_photo_patches).
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "grace_hopper", "motorcycle")
+# Street and people photos committed in data/photos/ (sources and licences in data/SOURCES.md).
+DATA_PHOTOS = {"dog": "dog.jpg",  # Darknet's test photo: a dog, a bicycle and a pickup
+               "london_bus": "pexels_double_decker_bus.jpg",  # a London street: a bus, cars, a taxi
+               "campus": "Background_Subtraction_Tutorial_frame.jpg",  # a campus road: people, a van
+               "person_horse": "person.jpg"}  # Darknet's: a person, a horse and a dog
 
 
 def load_photo(name):
-    """One of ``SHIPPED_PHOTOS`` as an (H, W, 3) uint8 RGB array, from the package that ships it.
+    """One of ``SHIPPED_PHOTOS`` (from the package that ships it) or ``DATA_PHOTOS``
+    (``data/photos/``) as an (H, W, 3) uint8 RGB array.
 
     Grey photos are repeated over the three channels.
     """
+    names = SHIPPED_PHOTOS + tuple(DATA_PHOTOS)
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str, one of {SHIPPED_PHOTOS}, got {type(name).__name__}")
-    if name not in SHIPPED_PHOTOS:
-        raise ValueError(f"name must be one of {SHIPPED_PHOTOS}, got {name!r}")
+        raise TypeError(f"name must be a str, one of {names}, got {type(name).__name__}")
+    if name not in names:
+        raise ValueError(f"name must be one of {names}, got {name!r}")
+    if name in DATA_PHOTOS:
+        return np.asarray(open_image("name", DATA_DIR / "photos" / DATA_PHOTOS[name]))
     if name in ("china", "flower"):
         from sklearn.datasets import load_sample_image
 

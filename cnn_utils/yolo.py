@@ -10,10 +10,14 @@ Conventions follow YAD2K, which the course's car-detection assignment uses:
 * Corner boxes are ``(y1, x1, y2, x2)`` (top, left, bottom, right), TensorFlow's order;
   :func:`iou` takes ``(x1, y1, x2, y2)`` as in the course's exercise.
 """
+import functools
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from cnn_utils.config import DATA_DIR
 from cnn_utils.validation import check_int, check_model, check_path, check_real, check_shape
 
 
@@ -53,24 +57,29 @@ def _check_last_dim(name, tensor, size):
         raise ValueError(f"{name} must have shape (..., {size}), got {tensor.shape}")
 
 
-def yolo_head(feats, anchors, num_classes):
-    """Turn raw YOLOv2 outputs into boxes, confidences and class probabilities.
+def yolo_head(feats, anchors, num_classes, class_activation="softmax"):
+    """Turn raw YOLO outputs into boxes, confidences and class probabilities.
 
     Arguments:
-        feats: (m, S_h, S_w, A * (5 + C)) or (m, S_h, S_w, A, 5 + C) raw network outputs.
+        feats: (m, S_h, S_w, A * (5 + C)) or (m, S_h, S_w, A, 5 + C) raw network outputs
+            (one head; YOLOv3 has several, decode each with its own anchors).
         anchors: (A, 2) anchor (width, height) in grid-cell units.
         num_classes: C. With C = 0 (a one-class detector that predicts only
             objectness, like face-api's Tiny-YOLOv2) every box gets one class of probability 1.
+        class_activation: "softmax" (YOLOv2: the classes compete, their probabilities sum
+            to 1) or "sigmoid" (YOLOv3: one logistic per class, each scored on its own).
     Returns:
         box_xy: (m, S_h, S_w, A, 2) box centres (x, y) as fractions of the image width/height,
             ``(sigmoid(t_xy) + cell index) / grid size``.
         box_wh: (m, S_h, S_w, A, 2) box (width, height) as fractions of the image,
             ``exp(t_wh) * anchor / grid size``.
         box_confidence: (m, S_h, S_w, A, 1) ``sigmoid(t_o)``, the probability that a box holds an object.
-        box_class_probs: (m, S_h, S_w, A, max(C, 1)) softmax over the class logits.
+        box_class_probs: (m, S_h, S_w, A, max(C, 1)) softmax (or sigmoid) of the class logits.
     """
     anchors = _check_anchors(anchors)
     num_classes = check_int("num_classes", num_classes, 0)
+    if class_activation not in ("softmax", "sigmoid"):
+        raise ValueError(f"class_activation must be 'softmax' or 'sigmoid', got {class_activation!r}")
     feats = tf.convert_to_tensor(feats)
     if not feats.dtype.is_floating:
         feats = tf.cast(feats, "float32")
@@ -99,6 +108,8 @@ def yolo_head(feats, anchors, num_classes):
     box_confidence = tf.sigmoid(feats[..., 4:5])
     if num_classes == 0:
         box_class_probs = tf.ones_like(box_confidence)
+    elif class_activation == "sigmoid":
+        box_class_probs = tf.sigmoid(feats[..., 5:])
     else:
         box_class_probs = tf.nn.softmax(feats[..., 5:], axis=-1)
     return box_xy, box_wh, box_confidence, box_class_probs
@@ -183,7 +194,7 @@ def iou(box1, box2):
 
 
 def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold=0.5):
-    """Non-max suppression applied separately to each class.
+    """Non-max suppression applied separately to each class (the notebook's exercise).
 
     A box is removed when it overlaps a higher-scoring box *of the same class* with
     IoU above ``iou_threshold``; boxes of different classes never suppress each other
@@ -201,24 +212,38 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
     """
     check_int("max_boxes", max_boxes, 1)
     check_real("iou_threshold", iou_threshold, 0, 1)
-    scores = tf.convert_to_tensor(scores)
-    boxes = tf.convert_to_tensor(boxes)
-    classes = tf.convert_to_tensor(classes)
+    scores, boxes, classes = (tf.convert_to_tensor(t) for t in (scores, boxes, classes))
     if boxes.shape.rank != 2 or boxes.shape[-1] != 4:
         raise ValueError(f"boxes must have shape (n, 4), got {boxes.shape}")
     for name, tensor in (("scores", scores), ("classes", classes)):
         if tensor.shape.rank != 1 or not tensor.shape.is_compatible_with(boxes.shape[:1]):
             raise ValueError(f"{name} must have shape (n,) with n = len(boxes) = {boxes.shape[0]}, "
                              f"got {tensor.shape}")
-    # Shift every class into its own region of the plane, so that boxes of different
-    # classes cannot overlap; then one NMS call treats each class separately.
+    kept = [tf.zeros([0], "int64")]
+    for c in tf.unique(classes)[0]:
+        in_class = tf.where(classes == c)[:, 0]
+        nms_indices = tf.image.non_max_suppression(tf.gather(boxes, in_class), tf.gather(scores, in_class),
+                                                   max_boxes, iou_threshold)
+        kept.append(tf.gather(in_class, nms_indices))
+    kept = tf.concat(kept, axis=0)
+    order = tf.argsort(tf.gather(scores, kept), direction="DESCENDING", stable=True)
+    kept = tf.gather(kept, order)[:max_boxes]
+    return tf.gather(scores, kept), tf.gather(boxes, kept), tf.gather(classes, kept)
+
+
+def yolo_non_max_suppression_offset(scores, boxes, classes, max_boxes=10, iou_threshold=0.5):
+    """The same per-class NMS as :func:`yolo_non_max_suppression`, in one NMS call.
+
+    Every class is shifted into its own region of the plane, so that boxes of
+    different classes cannot overlap; then one ``tf.image.non_max_suppression``
+    treats each class separately. No Python loop, so it also runs inside a
+    ``tf.function`` (``bench/yolo.py`` compares the two). Same arguments and result.
+    """
     coords = tf.cast(boxes, "float32")
     span = tf.reduce_max(tf.concat([tf.reshape(tf.abs(coords), [-1]), [0.0]], axis=0)) * 2.0 + 1.0
     shifted = coords + tf.cast(classes, "float32")[:, None] * span
-    nms_indices = tf.image.non_max_suppression(shifted, tf.cast(scores, "float32"),
-                                               max_boxes, iou_threshold)
-    return (tf.gather(scores, nms_indices), tf.gather(boxes, nms_indices),
-            tf.gather(classes, nms_indices))
+    nms_indices = tf.image.non_max_suppression(shifted, tf.cast(scores, "float32"), max_boxes, iou_threshold)
+    return tf.gather(scores, nms_indices), tf.gather(boxes, nms_indices), tf.gather(classes, nms_indices)
 
 
 def scale_boxes(boxes, image_shape):
@@ -237,13 +262,28 @@ def scale_boxes(boxes, image_shape):
     return boxes * image_dims
 
 
+def concat_heads(heads):
+    """Join the decoded heads of one image into one ``(box_xy, box_wh, box_confidence, box_class_probs)``.
+
+    Arguments:
+        heads: a list with one :func:`yolo_head` output per head, for ONE image (YOLOv3-tiny
+            has two, 13x13 and 26x26; YOLOv3 three).
+    Returns the four tensors with every (cell, anchor) of every head in one list of boxes:
+    (N, 2), (N, 2), (N, 1), (N, C), N the sum over heads of S_h * S_w * A. The course's
+    :func:`yolo_eval` (or yours) takes this as it takes one head.
+    """
+    return tuple(tf.concat([tf.reshape(head[i], [-1, head[i].shape[-1]]) for head in heads], axis=0)
+                 for i in range(4))
+
+
 def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6, iou_threshold=.5):
     """Detections of one image from the output of :func:`yolo_head`.
 
     Arguments:
         yolo_outputs: ``(box_xy, box_wh, box_confidence, box_class_probs)`` for ONE image,
             shapes (1, S, S, A, 2), (1, S, S, A, 2), (1, S, S, A, 1), (1, S, S, A, C)
-            (the leading 1 may be left out).
+            (the leading 1 may be left out); or a list of such tuples, one per head
+            (YOLOv3), joined by :func:`concat_heads`.
         image_shape: (height, width) of the image in pixels.
         max_boxes: the most boxes returned.
         score_threshold: boxes with best class score below it are dropped.
@@ -253,14 +293,18 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
         classes (k,) int64, sorted by decreasing score.
     """
     if not isinstance(yolo_outputs, (tuple, list)):
-        raise TypeError("yolo_outputs must be a tuple (box_xy, box_wh, box_confidence, box_class_probs), "
-                        f"got {type(yolo_outputs).__name__}")
-    if len(yolo_outputs) != 4:
-        raise ValueError("yolo_outputs must be (box_xy, box_wh, box_confidence, box_class_probs), "
-                         f"got {len(yolo_outputs)} items")
-    box_xy, box_wh, box_confidence, box_class_probs = (tf.convert_to_tensor(t) for t in yolo_outputs)
-    if box_xy.shape.rank == 5 and box_xy.shape[0] != 1:
-        raise ValueError(f"yolo_eval decodes one image; box_xy has a batch of {box_xy.shape[0]}")
+        raise TypeError("yolo_outputs must be a tuple (box_xy, box_wh, box_confidence, box_class_probs) "
+                        f"or a list of them, one per head, got {type(yolo_outputs).__name__}")
+    several = all(isinstance(head, (tuple, list)) for head in yolo_outputs)
+    for head in yolo_outputs if several else [yolo_outputs]:
+        if len(head) != 4:
+            raise ValueError("yolo_outputs must be (box_xy, box_wh, box_confidence, box_class_probs) "
+                             f"or a list of them, got {len(head)} items")
+        if tf.convert_to_tensor(head[0]).shape.rank == 5 and head[0].shape[0] != 1:
+            raise ValueError(f"yolo_eval decodes one image; box_xy has a batch of {head[0].shape[0]}")
+    if several:
+        yolo_outputs = concat_heads(yolo_outputs)
+    box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
     boxes = yolo_boxes_to_corners(box_xy, box_wh)
     scores, boxes, classes = yolo_filter_boxes(boxes, box_confidence, box_class_probs, score_threshold)
     boxes = scale_boxes(boxes, image_shape)
@@ -311,6 +355,137 @@ def predict(model, images, anchors, num_classes, max_boxes=10, score_threshold=0
         scores, boxes, classes = yolo_eval(one, images.shape[1:3], max_boxes, score_threshold, iou_threshold)
         results.append((scores.numpy(), boxes.numpy(), classes.numpy()))
     return results
+
+
+# ---------------------------------------------------------------------------
+# A real pretrained detector: YOLOv3-tiny on COCO, on photos
+# ---------------------------------------------------------------------------
+
+YOLOV3_TINY_CFG = DATA_DIR / "darknet" / "yolov3-tiny.cfg"
+COCO_NAMES = DATA_DIR / "darknet" / "coco.names"
+
+
+@functools.lru_cache(maxsize=1)
+def yolov3_tiny():
+    """The pretrained YOLOv3-tiny (COCO, 80 classes), built once and cached.
+
+    Darknet's ``yolov3-tiny.cfg`` read by :func:`cnn_utils.darknet.load_darknet` with the
+    published weights that ``make assets`` fetches. Input (m, 416, 416, 3) RGB in [0, 1];
+    outputs [(m, 13, 13, 255), (m, 26, 26, 255)]: per cell 3 anchors x (5 + 80) numbers.
+    Raises ``AssetError`` naming ``make assets`` when the weights are missing or corrupted.
+    """
+    from cnn_utils import darknet, pretrained
+
+    return darknet.load_darknet(YOLOV3_TINY_CFG, pretrained.asset_file("yolov3-tiny"))
+
+
+def yolov3_tiny_heads(outputs):
+    """Decode YOLOv3-tiny's raw outputs with :func:`yolo_head`, head by head.
+
+    Each head has its own 3 anchors (``mask`` in the cfg), given in pixels of the
+    416 x 416 input: divided by the head's stride (416 / 13 = 32, 416 / 26 = 16) they
+    are in grid cells, as ``yolo_head`` expects. Class scores are logistic (sigmoid):
+    YOLOv3 scores each class on its own where YOLOv2 used a softmax.
+
+    Arguments:
+        outputs: the list [(m, 13, 13, 255), (m, 26, 26, 255)] of :func:`yolov3_tiny`.
+    Returns a list with one ``(box_xy, box_wh, box_confidence, box_class_probs)`` per head.
+    """
+    from cnn_utils import darknet
+
+    heads = []
+    for feats, (anchors, num_classes) in zip(outputs, darknet.yolo_params(YOLOV3_TINY_CFG)):
+        stride = LETTERBOX_SIZE / feats.shape[1]
+        heads.append(yolo_head(feats, anchors / stride, num_classes, class_activation="sigmoid"))
+    return heads
+
+
+LETTERBOX_SIZE = 416
+
+
+def letterbox(image, size=LETTERBOX_SIZE):
+    """Darknet's preprocessing for YOLOv3: resize keeping the aspect ratio, centred on grey.
+
+    The longer side becomes ``size``; the rest of the ``size`` x ``size`` square is grey
+    (0.5), as in Darknet's ``letterbox_image``. A plain resize to 416 x 416 would squeeze
+    a wide street photo instead; the network was run letterboxed by its authors.
+
+    Arguments:
+        image: (H, W, 3) float RGB in [0, 1].
+    Returns ``(boxed, frame, offset)``: boxed (size, size, 3) float32; and how to map boxes
+    back exactly: a box given as fractions of the square is, in the image's pixels,
+    ``fractions * (frame_h, frame_w) - (offset_y, offset_x)`` (the frame is the square
+    measured in image pixels, the offset the grey margin above and to the left).
+    """
+    height, width = image.shape[:2]
+    scale = min(size / width, size / height)
+    new_h, new_w = max(1, int(height * scale)), max(1, int(width * scale))
+    top, left = (size - new_h) // 2, (size - new_w) // 2
+    resized = tf.image.resize(tf.convert_to_tensor(image, "float32"), (new_h, new_w), antialias=True)
+    boxed = tf.pad(resized - 0.5, [[top, size - new_h - top], [left, size - new_w - left], [0, 0]]) + 0.5
+    sy, sx = height / new_h, width / new_w  # image pixels per pixel of the resized image
+    return boxed.numpy(), (size * sy, size * sx), (top * sy, left * sx)
+
+
+def _photo(image):
+    """``image`` of :func:`detect_objects` -> (H, W, 3) float32 RGB in [0, 1]."""
+    from cnn_utils.validation import check_image, open_image
+
+    if isinstance(image, (str, os.PathLike)):
+        image = np.asarray(open_image("image", image), "float32") / 255.0
+    array = check_image("image", image, ndim=(3,))
+    if array.shape[-1] != 3 or min(array.shape[:2]) < 1:
+        raise ValueError(f"image must have shape (H, W, 3), got {array.shape}")
+    if array.dtype == np.uint8:
+        return array.astype("float32") / 255.0
+    if array.dtype.kind != "f":
+        raise TypeError(f"image must be uint8 or floats in [0, 1], got dtype {array.dtype}")
+    if array.min() < 0 or array.max() > 1:
+        raise ValueError(f"image must hold floats in [0, 1] (or be uint8), got values in "
+                         f"[{array.min():.3g}, {array.max():.3g}]")
+    return array.astype("float32")
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_yolov3_tiny():
+    """Forward pass and decoding of one letterboxed image, compiled once with ``tf.function``."""
+    model = yolov3_tiny()
+
+    @tf.function(input_signature=[tf.TensorSpec((1, LETTERBOX_SIZE, LETTERBOX_SIZE, 3), tf.float32)])
+    def heads(x):
+        return yolov3_tiny_heads(model(x, training=False))
+
+    return heads
+
+
+def detect_objects(image, score_threshold=0.3, iou_threshold=0.45, max_boxes=100):
+    """Find the COCO objects (people, cars, buses, dogs, ... 80 classes) in a photo with YOLOv3-tiny.
+
+    The photo is letterboxed to 416 x 416 (:func:`letterbox`), run through the pretrained
+    network (:func:`yolov3_tiny`), each head decoded by :func:`yolo_head` with logistic
+    class scores, and the heads joined and filtered by the course's :func:`yolo_eval`
+    (score threshold, then per-class non-max suppression). Boxes are mapped back to the
+    photo's pixels exactly and clipped to it.
+
+    Arguments:
+        image: an (H, W, 3) uint8 RGB array, a float array in [0, 1], or a path to an image file.
+        score_threshold: keep boxes whose best class score (objectness x class) is at least this.
+        iou_threshold: per-class NMS threshold (Darknet's 0.45).
+        max_boxes: the most boxes returned.
+    Returns ``(boxes, scores, classes)``: boxes float32 (n, 4) ``(y1, x1, y2, x2)`` in the
+    photo's pixels; scores float32 (n,) highest first; classes a list of n COCO names.
+    """
+    check_real("score_threshold", score_threshold, 0, 1)
+    check_real("iou_threshold", iou_threshold, 0, 1)
+    check_int("max_boxes", max_boxes, 1)
+    photo = _photo(image)
+    boxed, frame, (top, left) = letterbox(photo)
+    heads = _compiled_yolov3_tiny()(boxed[None])
+    scores, boxes, classes = yolo_eval(heads, frame, max_boxes, score_threshold, iou_threshold)
+    height, width = photo.shape[:2]
+    boxes = np.clip(boxes.numpy() - [top, left, top, left], 0, [height, width, height, width])
+    names = read_classes(COCO_NAMES)
+    return boxes.astype("float32"), scores.numpy().astype("float32"), [names[c] for c in classes.numpy()]
 
 
 # ---------------------------------------------------------------------------

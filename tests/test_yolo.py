@@ -5,7 +5,9 @@ import tensorflow as tf
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cnn_utils import yolo
+from cnn_utils import datasets, pretrained, yolo
+from cnn_utils.config import DATA_DIR
+from cnn_utils.pretrained import AssetError
 
 ANCHORS = np.array([[0.57273, 0.677385], [1.87446, 2.06253], [3.33843, 5.47434],
                     [7.88282, 3.52778], [9.77052, 9.16828]], dtype="float32")
@@ -129,15 +131,16 @@ def random_detections(rng, n, num_classes):
     return scores, boxes, classes
 
 
+@pytest.mark.parametrize("nms", [yolo.yolo_non_max_suppression, yolo.yolo_non_max_suppression_offset])
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 30), st.integers(1, 4), st.sampled_from([0.3, 0.5, 0.7]))
-def test_nms_matches_greedy_per_class_algorithm(seed, n, num_classes, iou_threshold):
+@given(st.integers(0, 10_000), st.integers(0, 30), st.integers(1, 4), st.sampled_from([0.3, 0.5, 0.7]))
+def test_nms_matches_greedy_per_class_algorithm(nms, seed, n, num_classes, iou_threshold):
     rng = np.random.default_rng(seed)
     scores, boxes, classes = random_detections(rng, n, num_classes)
     xyxy = boxes[:, [1, 0, 3, 2]]
     pair_iou = yolo.iou(xyxy[:, None], xyxy[None])
     assume(np.all(np.abs(pair_iou - iou_threshold) > 1e-4))  # no knife-edge ties
-    s, b, c = yolo.yolo_non_max_suppression(scores, boxes, classes, max_boxes=8, iou_threshold=iou_threshold)
+    s, b, c = nms(scores, boxes, classes, max_boxes=8, iou_threshold=iou_threshold)
     want = greedy_nms(scores, boxes, classes, 8, iou_threshold)
     np.testing.assert_array_equal(s.numpy(), scores[want])
     np.testing.assert_array_equal(b.numpy(), boxes[want])
@@ -402,3 +405,129 @@ def test_encode_targets_objectness_only_and_centres_outside():
     assert y[1, 1, 0, 4] == 1 and y.sum() == pytest.approx(0.25 + 0.25 + 1.25 + 1.25 + 1)
     with pytest.raises(ValueError, match="centres inside the image"):
         yolo.encode_targets([[-60, 10, -10, 30]], [0], anchors, (64, 64), (4, 4), 1)
+
+
+# --- several heads (YOLOv3) ---------------------------------------------------
+
+def test_sigmoid_class_scores_are_independent_logistics():
+    feats = np.random.default_rng(7).normal(size=(1, 2, 3, 2 * 9)).astype("float32")
+    probs = yolo.yolo_head(feats, ANCHORS[:2], 4, class_activation="sigmoid")[3].numpy()
+    np.testing.assert_allclose(probs, sigmoid(feats.reshape(1, 2, 3, 2, 9)[..., 5:]), rtol=1e-5)
+    assert not np.allclose(probs.sum(-1), 1.0)
+    with pytest.raises(ValueError, match="class_activation"):
+        yolo.yolo_head(feats, ANCHORS[:2], 4, class_activation="relu")
+
+
+def test_yolo_eval_on_several_heads_equals_yolo_eval_on_the_joined_boxes():
+    rng = np.random.default_rng(8)
+    confident = np.array([0, 0, 0, 0, 2.0, 0, 0], "float32")  # objectness logits + 2
+    heads = [yolo.yolo_head(rng.normal(size=(1, s, s, 3, 7)).astype("float32") + confident, ANCHORS[:3], 2,
+                            "sigmoid") for s in (3, 6)]
+    joined = yolo.concat_heads(heads)
+    assert [tuple(t.shape) for t in joined] == [(135, 2), (135, 2), (135, 1), (135, 2)]
+    np.testing.assert_array_equal(joined[2].numpy()[:27], heads[0][2].numpy().reshape(27, 1))
+    np.testing.assert_array_equal(joined[2].numpy()[27:], heads[1][2].numpy().reshape(108, 1))
+    got = yolo.yolo_eval(heads, (100, 200), 20, 0.5, 0.5)
+    want = yolo.yolo_eval(joined, (100, 200), 20, 0.5, 0.5)
+    assert len(got[0]) > 3
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+    # A box of the second head survives, so the heads really were joined.
+    assert np.any(got[1].numpy()[:, 2] - got[1].numpy()[:, 0] < 100 / 6 * 2)
+
+
+# --- the pretrained YOLOv3-tiny ---------------------------------------------------
+
+# OpenCV 4.14's cv2.dnn.readNetFromDarknet on data/darknet/yolov3-tiny.cfg with the same weights, fed the
+# same letterboxed 416x416 input (yolo.letterbox of dog.jpg): its rows (x, y, w, h, objectness, objectness x
+# class) kept at score >= 0.3, per-class NMS at 0.45 (cv2.dnn.NMSBoxesBatched), boxes mapped back to the
+# photo's pixels. Box (y1, x1, y2, x2), score, class.
+OPENCV_DOG = [((70.83, 466.63, 169.85, 679.52), 0.6983, "car"),  # the pickup, seen as a car ...
+              ((95.44, 533.98, 157.93, 622.11), 0.6318, "car"),  # ... twice (IoU 0.26 < 0.45)
+              ((188.76, 132.92, 512.35, 370.07), 0.6010, "dog"),
+              ((151.40, 204.64, 447.83, 576.41), 0.5837, "bicycle")]
+
+
+def test_detect_objects_on_dog_jpg_matches_opencvs_darknet_reader():
+    boxes, scores, classes = yolo.detect_objects(datasets.load_photo("dog"))
+    assert classes == [name for _, _, name in OPENCV_DOG]
+    np.testing.assert_allclose(scores, [score for _, score, _ in OPENCV_DOG], atol=2e-4)
+    np.testing.assert_allclose(boxes, [box for box, _, _ in OPENCV_DOG], atol=0.05)
+    assert boxes.dtype == scores.dtype == np.float32
+
+
+def test_detect_objects_finds_the_bus_and_cars_in_the_london_street_and_takes_any_input_form():
+    path = DATA_DIR / "photos" / datasets.DATA_PHOTOS["london_bus"]
+    photo = datasets.load_photo("london_bus")
+    boxes, scores, classes = yolo.detect_objects(path)
+    assert classes[0] == "bus" and scores[0] > 0.8 and classes.count("car") >= 1
+    y1, x1, y2, x2 = boxes[0]  # the bus fills most of the photo
+    assert y2 - y1 > 0.6 * photo.shape[0] and x2 - x1 > 0.7 * photo.shape[1]
+    assert np.all(np.diff(scores) <= 0)
+    for same in (photo, photo / 255.0):
+        b, s, c = yolo.detect_objects(same)
+        assert c == classes
+        np.testing.assert_allclose(b, boxes, atol=0.5)
+        np.testing.assert_allclose(s, scores, atol=2e-3)
+    assert len(yolo.detect_objects(photo, score_threshold=0.5)[0]) < len(boxes)
+    assert len(yolo.detect_objects(photo, max_boxes=1)[0]) == 1
+    assert yolo.yolov3_tiny() is yolo.yolov3_tiny()  # built once
+
+
+def test_letterbox_maps_boxes_back_exactly():
+    image = np.zeros((90, 250, 3), "float32")
+    image[30:60, 100:175] = 1.0  # a white box (y1, x1, y2, x2) = (30, 100, 60, 175)
+    boxed, frame, offset = yolo.letterbox(image, 100)  # resized to 36 x 100, 32 grey rows above
+    assert boxed.shape == (100, 100, 3) and boxed[0, 0, 0] == boxed[-1, 0, 0] == 0.5
+    scale = np.array([frame[0], frame[1], frame[0], frame[1]])
+    shift = np.array([offset[0], offset[1], offset[0], offset[1]])
+    # The whole square, in the photo's pixels: 80 pixels of margin above and below the 90 rows.
+    np.testing.assert_allclose(np.array([0, 0, 1, 1]) * scale - shift, [-80, 0, 170, 250], rtol=1e-6)
+    rows, cols = np.nonzero(boxed[..., 0] > 0.75)
+    found = np.array([rows.min(), cols.min(), rows.max() + 1, cols.max() + 1]) / 100  # fractions of the square
+    np.testing.assert_allclose(found * scale - shift, [30, 100, 60, 175], atol=2.5)  # 1 pixel of 36 = 2.5
+
+
+@pytest.mark.parametrize("image, error, match", [
+    (np.full((20, 20, 3), np.nan, "float32"), ValueError, "finite"),
+    (np.full((20, 20, 3), np.inf, "float32"), ValueError, "finite"),
+    (np.full((20, 20, 3), 2.0, "float32"), ValueError, r"\[0, 1\]"),
+    (np.zeros((20, 20), "uint8"), ValueError, "image"),
+    (np.zeros((20, 20, 4), "uint8"), ValueError, r"\(H, W, 3\)"),
+    (np.zeros((20, 20, 3), "int64"), TypeError, "uint8"),
+    (None, TypeError, "image"),
+])
+def test_detect_objects_refuses_what_is_not_an_image(image, error, match):
+    with pytest.raises(error, match=match):
+        yolo.detect_objects(image)
+
+
+def test_detect_objects_refuses_files_that_are_not_images_and_bad_thresholds(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a photo")
+    with pytest.raises(ValueError, match="image must be an image file"):
+        yolo.detect_objects(tmp_path / "notes.txt")
+    with pytest.raises(FileNotFoundError, match="image"):
+        yolo.detect_objects(tmp_path / "missing.jpg")
+    photo = np.zeros((20, 20, 3), "uint8")
+    with pytest.raises(ValueError, match="score_threshold"):
+        yolo.detect_objects(photo, score_threshold=1.5)
+    with pytest.raises(ValueError, match="iou_threshold"):
+        yolo.detect_objects(photo, iou_threshold=-0.1)
+    with pytest.raises(TypeError, match="max_boxes"):
+        yolo.detect_objects(photo, max_boxes=2.0)
+    boxes, scores, classes = yolo.detect_objects(photo)  # a black square: nothing found
+    assert boxes.shape == (0, 4) and scores.shape == (0,) and classes == []
+
+
+def test_missing_or_corrupted_weights_raise_asset_error_naming_make_assets(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "ASSET_DIR", tmp_path)
+    yolo.yolov3_tiny.cache_clear()
+    try:
+        with pytest.raises(AssetError, match="make assets"):
+            yolo.yolov3_tiny()
+        (tmp_path / "yolov3-tiny.weights").write_bytes(b"\0" * 100)
+        pretrained.write_checksum(tmp_path / "yolov3-tiny.weights", pretrained.YOLOV3_TINY.sha256)
+        with pytest.raises(AssetError, match="corrupted.*make assets"):
+            yolo.yolov3_tiny()
+    finally:
+        yolo.yolov3_tiny.cache_clear()
