@@ -73,7 +73,9 @@ grade: assets
 lab: assets
 	$(JUPYTER) lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# bench/detect.py compares with OpenCV's Darknet reader (gone in OpenCV 5): for the benchmark only.
 bench: assets
+	$(PY) -m pip install --quiet "opencv-python-headless>=4.8,<5"
 	@for b in bench/*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 
 clean:

@@ -46,17 +46,6 @@ def _check_image_shape(image_shape, name="image_shape"):
     return height, width
 
 
-def _static_shape(value):
-    """The static shape of a tensor, array or nested list, as a ``tf.TensorShape``."""
-    return value.shape if isinstance(value, tf.Tensor) else tf.TensorShape(np.shape(value))
-
-
-def _check_last_dim(name, tensor, size):
-    """Static check that ``tensor`` has rank >= 1 and a last axis of ``size`` (when known)."""
-    if tensor.shape.rank == 0 or (tensor.shape.rank is not None and tensor.shape[-1] not in (None, size)):
-        raise ValueError(f"{name} must have shape (..., {size}), got {tensor.shape}")
-
-
 def yolo_head(feats, anchors, num_classes, class_activation="softmax"):
     """Turn raw YOLO outputs into boxes, confidences and class probabilities.
 
@@ -76,25 +65,13 @@ def yolo_head(feats, anchors, num_classes, class_activation="softmax"):
         box_confidence: (m, S_h, S_w, A, 1) ``sigmoid(t_o)``, the probability that a box holds an object.
         box_class_probs: (m, S_h, S_w, A, max(C, 1)) softmax (or sigmoid) of the class logits.
     """
-    anchors = _check_anchors(anchors)
-    num_classes = check_int("num_classes", num_classes, 0)
-    if class_activation not in ("softmax", "sigmoid"):
-        raise ValueError(f"class_activation must be 'softmax' or 'sigmoid', got {class_activation!r}")
+    anchors = np.asarray(anchors, dtype="float32")
     feats = tf.convert_to_tensor(feats)
-    if not feats.dtype.is_floating:
-        feats = tf.cast(feats, "float32")
-    num_anchors = len(anchors)
-    depth = 5 + int(num_classes)
-    if feats.shape.rank == 4:
-        if feats.shape[-1] != num_anchors * depth:
-            raise ValueError(
-                f"feats must have {num_anchors} * (5 + {num_classes}) = {num_anchors * depth} "
-                f"channels, got shape {feats.shape}")
-        feats = tf.reshape(feats, tf.concat([tf.shape(feats)[:3], [num_anchors, depth]], axis=0))
-    elif feats.shape.rank != 5 or feats.shape[-2:] != (num_anchors, depth):
-        raise ValueError(
-            f"feats must have shape (m, S, S, {num_anchors * depth}) or (m, S, S, {num_anchors}, {depth}), "
-            f"got {feats.shape}")
+    feats = feats if feats.dtype.is_floating else tf.cast(feats, "float32")
+    num_anchors, depth = len(anchors), 5 + num_classes
+    if feats.shape[-1] != num_anchors * depth and feats.shape[-2:] != (num_anchors, depth):
+        raise ValueError(f"feats must be (m, S_h, S_w, {num_anchors} * (5 + {num_classes})), got {feats.shape}")
+    feats = tf.reshape(feats, tf.concat([tf.shape(feats)[:3], [num_anchors, depth]], axis=0))  # (m, S_h, S_w, A, 5 + C)
 
     grid_h, grid_w = tf.shape(feats)[1], tf.shape(feats)[2]
     # cell_xy[i, j] = (j, i): column index is x, row index is y.
@@ -125,8 +102,6 @@ def yolo_boxes_to_corners(box_xy, box_wh):
     """
     box_xy = tf.convert_to_tensor(box_xy)
     box_wh = tf.convert_to_tensor(box_wh, dtype=box_xy.dtype)
-    _check_last_dim("box_xy", box_xy, 2)
-    _check_last_dim("box_wh", box_wh, 2)
     box_mins = box_xy - box_wh / 2.0
     box_maxes = box_xy + box_wh / 2.0
     # (x, y) -> (y, x) by reversing the last axis.
@@ -146,15 +121,6 @@ def yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=0.6):
         boxes: (n, 4) the kept boxes.
         classes: (n,) int64 index of the best class of each kept box.
     """
-    check_real("threshold", threshold, 0, 1)
-    shapes = {name: _static_shape(value) for name, value in
-              (("boxes", boxes), ("box_confidence", box_confidence), ("box_class_probs", box_class_probs))}
-    for name, size in (("boxes", 4), ("box_confidence", 1), ("box_class_probs", None)):
-        if shapes[name].rank == 0 or not shapes[name][-1:].is_compatible_with([size]):
-            raise ValueError(f"{name} must have shape (..., {size or 'C'}), got {shapes[name]}")
-    if not all(shape[:-1].is_compatible_with(shapes["boxes"][:-1]) for shape in shapes.values()):
-        raise ValueError("boxes, box_confidence and box_class_probs must agree on all but the last axis, got "
-                         + ", ".join(str(shape) for shape in shapes.values()))
     box_scores = box_confidence * box_class_probs
     box_classes = tf.math.argmax(box_scores, axis=-1)
     box_class_scores = tf.math.reduce_max(box_scores, axis=-1)
@@ -178,9 +144,6 @@ def iou(box1, box2):
     """
     box1 = np.asarray(box1, dtype="float64")
     box2 = np.asarray(box2, dtype="float64")
-    for name, box in (("box1", box1), ("box2", box2)):
-        if box.ndim == 0 or box.shape[-1] != 4:
-            raise ValueError(f"{name} must have shape (..., 4) as (x1, y1, x2, y2), got {box.shape}")
     xi1 = np.maximum(box1[..., 0], box2[..., 0])
     yi1 = np.maximum(box1[..., 1], box2[..., 1])
     xi2 = np.minimum(box1[..., 2], box2[..., 2])
@@ -210,16 +173,8 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
     Returns:
         scores (k,), boxes (k, 4), classes (k,), k <= max_boxes, sorted by decreasing score.
     """
-    check_int("max_boxes", max_boxes, 1)
-    check_real("iou_threshold", iou_threshold, 0, 1)
     scores, boxes, classes = (tf.convert_to_tensor(t) for t in (scores, boxes, classes))
-    if boxes.shape.rank != 2 or boxes.shape[-1] != 4:
-        raise ValueError(f"boxes must have shape (n, 4), got {boxes.shape}")
-    for name, tensor in (("scores", scores), ("classes", classes)):
-        if tensor.shape.rank != 1 or not tensor.shape.is_compatible_with(boxes.shape[:1]):
-            raise ValueError(f"{name} must have shape (n,) with n = len(boxes) = {boxes.shape[0]}, "
-                             f"got {tensor.shape}")
-    kept = [tf.zeros([0], "int64")]
+    kept = [tf.zeros([0], "int64")]  # an empty start: no boxes in, no boxes out
     for c in tf.unique(classes)[0]:
         in_class = tf.where(classes == c)[:, 0]
         nms_indices = tf.image.non_max_suppression(tf.gather(boxes, in_class), tf.gather(scores, in_class),
@@ -255,9 +210,8 @@ def scale_boxes(boxes, image_shape):
     Returns:
         (..., 4) boxes in pixels.
     """
-    height, width = _check_image_shape(image_shape)
+    height, width = image_shape
     boxes = tf.convert_to_tensor(boxes)
-    _check_last_dim("boxes", boxes, 4)
     image_dims = tf.constant([[height, width, height, width]], dtype=boxes.dtype)
     return boxes * image_dims
 
@@ -302,6 +256,10 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
                              f"or a list of them, got {len(head)} items")
         if tf.convert_to_tensor(head[0]).shape.rank == 5 and head[0].shape[0] != 1:
             raise ValueError(f"yolo_eval decodes one image; box_xy has a batch of {head[0].shape[0]}")
+    image_shape = _check_image_shape(image_shape)
+    check_int("max_boxes", max_boxes, 1)
+    check_real("score_threshold", score_threshold, 0, 1)
+    check_real("iou_threshold", iou_threshold, 0, 1)
     if several:
         yolo_outputs = concat_heads(yolo_outputs)
     box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
@@ -447,8 +405,9 @@ def _photo(image):
 
 
 @functools.lru_cache(maxsize=1)
-def _compiled_yolov3_tiny():
-    """Forward pass and decoding of one letterboxed image, compiled once with ``tf.function``."""
+def compiled_yolov3_tiny():
+    """:func:`yolov3_tiny` and :func:`yolov3_tiny_heads` for one letterboxed image, compiled once
+    with ``tf.function``: (1, 416, 416, 3) -> one ``yolo_head`` output per head."""
     model = yolov3_tiny()
 
     @tf.function(input_signature=[tf.TensorSpec((1, LETTERBOX_SIZE, LETTERBOX_SIZE, 3), tf.float32)])
@@ -480,7 +439,7 @@ def detect_objects(image, score_threshold=0.3, iou_threshold=0.45, max_boxes=100
     check_int("max_boxes", max_boxes, 1)
     photo = _photo(image)
     boxed, frame, (top, left) = letterbox(photo)
-    heads = _compiled_yolov3_tiny()(boxed[None])
+    heads = compiled_yolov3_tiny()(boxed[None])
     scores, boxes, classes = yolo_eval(heads, frame, max_boxes, score_threshold, iou_threshold)
     height, width = photo.shape[:2]
     boxes = np.clip(boxes.numpy() - [top, left, top, left], 0, [height, width, height, width])
@@ -500,12 +459,8 @@ def iou_wh(wh1, wh2):
     Returns:
         (n, k) IoU of every pair.
     """
-    wh1 = np.asarray(wh1, dtype="float64")
-    wh2 = np.asarray(wh2, dtype="float64")
-    for name, wh in (("wh1", wh1), ("wh2", wh2)):
-        if wh.ndim != 2 or wh.shape[1] != 2:
-            raise ValueError(f"{name} must have shape (n, 2) as (width, height), got {wh.shape}")
-    wh1, wh2 = wh1[:, None, :], wh2[None, :, :]
+    wh1 = np.asarray(wh1, dtype="float64")[:, None, :]
+    wh2 = np.asarray(wh2, dtype="float64")[None, :, :]
     inter = np.minimum(wh1[..., 0], wh2[..., 0]) * np.minimum(wh1[..., 1], wh2[..., 1])
     return inter / (wh1[..., 0] * wh1[..., 1] + wh2[..., 0] * wh2[..., 1] - inter)
 
@@ -549,9 +504,6 @@ def mean_iou_with_anchors(box_wh, anchors):
         box_wh: (n, 2) box widths and heights, n >= 1; anchors: (A, 2) in the same unit.
     Returns a float in [0, 1].
     """
-    anchors = _check_anchors(anchors)
-    if np.ndim(box_wh) != 2 or np.shape(box_wh)[0] == 0:
-        raise ValueError(f"box_wh must have shape (n, 2) with n >= 1, got {np.shape(box_wh)}")
     return float(iou_wh(box_wh, anchors).max(axis=1).mean())
 
 
@@ -613,9 +565,6 @@ def encode_targets(boxes, classes, anchors, image_shape, grid_shape, num_classes
 def decode_targets(y, image_shape):
     """Inverse of :func:`encode_targets`: y (S_h, S_w, A, 5 + C) -> (boxes (k, 4) x1 y1 x2 y2 pixels, classes (k,))."""
     y = np.asarray(y)
-    if y.ndim != 4 or y.shape[-1] < 5:
-        raise ValueError(f"y must have shape (S_h, S_w, A, 5 + C), got {y.shape}")
-    _check_image_shape(image_shape)
     grid_h, grid_w = y.shape[:2]
     cell_h, cell_w = image_shape[0] / grid_h, image_shape[1] / grid_w
     rows, cols, anchors = np.nonzero(y[..., 4] > 0.5)
@@ -666,44 +615,33 @@ def yolo_loss_terms(y_true, y_pred, anchors, num_classes, coord_scale=1.0, objec
         class: ``class_scale * 1_obj * sum_c (softmax(logits)_c - onehot_c)^2``.
     Returns a dict of scalar tensors ``coord, object, noobject, class``.
     """
-    anchors = _check_anchors(anchors)
-    num_classes = check_int("num_classes", num_classes, 0)
-    y_true = tf.convert_to_tensor(y_true, dtype="float32")
-    y_pred = tf.convert_to_tensor(y_pred)
-    # Static checks only: this runs inside Keras's compiled training step.
-    expected = (len(anchors), 5 + num_classes)
-    if y_true.shape.rank != 5 or not y_true.shape[-2:].is_compatible_with(expected):
-        raise ValueError(f"y_true must have shape (m, S_h, S_w, {expected[0]}, {expected[1]}), got {y_true.shape}")
-    if y_pred.shape.rank == 4:
-        if (not y_pred.shape[:3].is_compatible_with(y_true.shape[:3])
-                or y_pred.shape[-1] not in (None, expected[0] * expected[1])):
-            raise ValueError(f"y_pred must have shape {y_true.shape} or (m, S_h, S_w, {expected[0] * expected[1]}), "
-                             f"got {y_pred.shape}")
-    elif y_pred.shape.rank != 5 or not y_pred.shape.is_compatible_with(y_true.shape):
-        raise ValueError(f"y_pred must have shape {y_true.shape} or (m, S_h, S_w, {expected[0] * expected[1]}), "
-                         f"got {y_pred.shape}")
-    y_pred = tf.reshape(tf.cast(y_pred, "float32"), tf.shape(y_true))
-    anchors_tensor = tf.reshape(tf.constant(anchors), [1, 1, 1, len(anchors), 2])
-    obj = y_true[..., 4]
-    pred_xy = tf.sigmoid(y_pred[..., 0:2])
-    pred_twh = y_pred[..., 2:4]
-    pred_conf = tf.sigmoid(y_pred[..., 4])
-    pred_probs = tf.nn.softmax(y_pred[..., 5:], axis=-1) if num_classes else None
+    anchors = np.asarray(anchors, dtype="float32")
+    y_true = tf.convert_to_tensor(y_true, dtype="float32")  # (m, S_h, S_w, A, 5 + C)
+    if y_true.shape.rank != 5 or not y_true.shape[-2:].is_compatible_with((len(anchors), 5 + num_classes)):
+        raise ValueError(f"y_true must be (m, S_h, S_w, {len(anchors)}, {5 + num_classes}), got {y_true.shape}")
+    y_pred = tf.reshape(tf.cast(y_pred, "float32"), tf.shape(y_true))  # (m, S_h, S_w, A * (5 + C)) -> like y_true
+    anchors_tensor = tf.reshape(tf.constant(anchors), [1, 1, 1, len(anchors), 2])  # broadcasts over (m, S_h, S_w)
+    obj = y_true[..., 4]                                                # (m, S_h, S_w, A): 1_obj
+    pred_xy = tf.sigmoid(y_pred[..., 0:2])                              # (m, S_h, S_w, A, 2)
+    pred_twh = y_pred[..., 2:4]                                         # (m, S_h, S_w, A, 2)
+    pred_conf = tf.sigmoid(y_pred[..., 4])                              # (m, S_h, S_w, A)
+    pred_probs = tf.nn.softmax(y_pred[..., 5:], axis=-1) if num_classes else None  # (m, S_h, S_w, A, C)
 
     true_twh = tf.math.log(tf.maximum(y_true[..., 2:4], 1e-9) / anchors_tensor)
     coord = tf.reduce_sum((pred_xy - y_true[..., 0:2]) ** 2 + (pred_twh - true_twh) ** 2, axis=-1)
 
-    # Predicted boxes in cell units, relative to the grid, to compare with every true box.
-    grid_h, grid_w = tf.shape(y_true)[1], tf.shape(y_true)[2]
+    # Predicted boxes in cell units, relative to the grid, to compare with every true box of the image:
+    # each image's S_h * S_w * A = N boxes in one list.
+    m, grid_h, grid_w = tf.shape(y_true)[0], tf.shape(y_true)[1], tf.shape(y_true)[2]
     cols, rows = tf.meshgrid(tf.range(grid_w), tf.range(grid_h))
-    cell_xy = tf.cast(tf.stack([cols, rows], axis=-1)[None, :, :, None, :], "float32")
-    pred_box_xy = tf.reshape(pred_xy + cell_xy, [tf.shape(y_true)[0], -1, 2])
-    pred_box_wh = tf.reshape(tf.exp(pred_twh) * anchors_tensor, [tf.shape(y_true)[0], -1, 2])
-    true_box_xy = tf.reshape(y_true[..., 0:2] + cell_xy, [tf.shape(y_true)[0], -1, 2])
-    true_box_wh = tf.reshape(y_true[..., 2:4], [tf.shape(y_true)[0], -1, 2])
-    ious = _pairwise_iou_xywh(pred_box_xy, pred_box_wh, true_box_xy, true_box_wh)
-    ious = ious * tf.reshape(obj, [tf.shape(y_true)[0], 1, -1])  # only real true boxes count
-    best_iou = tf.reshape(tf.reduce_max(ious, axis=-1), tf.shape(obj))
+    cell_xy = tf.cast(tf.stack([cols, rows], axis=-1)[None, :, :, None, :], "float32")  # (1, S_h, S_w, 1, 2)
+    pred_box_xy = tf.reshape(pred_xy + cell_xy, [m, -1, 2])                      # (m, N, 2)
+    pred_box_wh = tf.reshape(tf.exp(pred_twh) * anchors_tensor, [m, -1, 2])      # (m, N, 2)
+    true_box_xy = tf.reshape(y_true[..., 0:2] + cell_xy, [m, -1, 2])             # (m, N, 2)
+    true_box_wh = tf.reshape(y_true[..., 2:4], [m, -1, 2])                       # (m, N, 2)
+    ious = _pairwise_iou_xywh(pred_box_xy, pred_box_wh, true_box_xy, true_box_wh)  # (m, N pred, N true)
+    ious = ious * tf.reshape(obj, [m, 1, -1])                          # only real true boxes count
+    best_iou = tf.reshape(tf.reduce_max(ious, axis=-1), tf.shape(obj))  # (m, N) -> (m, S_h, S_w, A)
     ignore = tf.stop_gradient(tf.cast(best_iou > ignore_thresh, "float32"))
 
     terms = {
@@ -776,15 +714,6 @@ def average_precision(scores, matched, num_true):
         num_true: the number of ground-truth objects.
     Returns AP in [0, 1] (0 when there are no true objects).
     """
-    num_true = check_int("num_true", num_true, 0)
-    scores = np.asarray(scores, dtype="float64")
-    matched = np.asarray(matched)
-    if scores.ndim != 1 or matched.shape != scores.shape:
-        raise ValueError(f"scores and matched must have the same shape (n,), got {scores.shape} and {matched.shape}")
-    if matched.size and matched.dtype != bool:
-        raise TypeError(f"matched must be booleans, got dtype {matched.dtype}")
-    if matched.sum() > num_true:
-        raise ValueError(f"num_true ({num_true}) must be at least the number of matched detections ({matched.sum()})")
     if num_true == 0:
         return 0.0
     order = np.argsort(-np.asarray(scores), kind="stable")
