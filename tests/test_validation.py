@@ -389,7 +389,7 @@ NOTHING_TO_REJECT |= {"yolo_boxes_to_corners", "yolo_filter_boxes", "iou", "yolo
                       "yolo_non_max_suppression_offset", "scale_boxes", "concat_heads", "letterbox",
                       "yolov3_tiny_heads", "iou_wh", "mean_iou_with_anchors", "decode_targets", "yolo_loss",
                       "average_precision"}
-NOTHING_TO_REJECT |= {"yolov3_tiny"}  # takes no argument
+NOTHING_TO_REJECT |= {"yolov3_tiny", "compiled_yolov3_tiny"}  # they take no argument
 NOTHING_TO_REJECT |= {"face_encoder_model", "face_encoder", "tiny_face_detector_model", "tiny_face_detector"}
 # Maths helpers read like their formula; data is checked where it comes in (issue 13).
 NOTHING_TO_REJECT |= {"triplet_loss", "distance_matrix", "pairwise_squared_distances", "semi_hard_triplet_loss"}
