@@ -95,7 +95,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names, title="Confusion matrix (
     return fig
 
 
-def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, width=2):
+def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, width=2, font_size=None):
     """Draw labelled boxes on a copy of an image (the course's ``draw_boxes``).
 
     Arguments:
@@ -104,7 +104,9 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
         classes: (n,) integer class indices into ``class_names``.
         scores: optional (n,) scores printed after the class name.
         colors: optional list of RGB tuples, one per class; a fixed palette otherwise.
-    Returns a new PIL image; the input is not modified.
+        font_size: label height in pixels; None for 1/25 of the image's shorter side (at least 10).
+    Each label sits just above its box, or inside it at the top when the box touches the
+    image's top edge. Returns a new PIL image; the input is not modified.
     """
     from PIL import Image, ImageDraw, ImageFont
 
@@ -131,7 +133,9 @@ def draw_boxes(image, boxes, classes, class_names, scores=None, colors=None, wid
     if colors is None:
         palette = plt.get_cmap("tab10").colors
         colors = [tuple(int(255 * c) for c in palette[i % len(palette)]) for i in range(len(class_names))]
-    font = ImageFont.load_default(size=max(10, round(min(image.size) / 25)))
+    if font_size is not None:
+        check_int("font_size", font_size, 1)
+    font = ImageFont.load_default(size=font_size or max(10, round(min(image.size) / 25)))
     draw = ImageDraw.Draw(image)
     for i, ((y1, x1, y2, x2), c) in enumerate(zip(boxes, classes)):
         top, left = max(0, round(y1)), max(0, round(x1))

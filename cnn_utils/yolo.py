@@ -706,6 +706,42 @@ def small_yolo_model(input_shape=(128, 128, 3), num_anchors=5, num_classes=3, wi
     return keras.Model(inputs, outputs, name="small_yolo")
 
 
+def init_from_yolov3_tiny(model, blocks=5):
+    """Start the first blocks of ``small_yolo_model(width=16)`` from the pretrained YOLOv3-tiny.
+
+    YOLOv3-tiny begins as that network does: 3x3 convolutions of 16, 32, 64, 128 and 256
+    filters, each with batch norm and leaky ReLU, a 2x2 max-pool after each. This copies the
+    kernels and batch-norm parameters of its first ``blocks`` convolutions into ``block1`` ..
+    ``block<blocks>`` of ``model`` (in place); the other layers keep their random start.
+    Darknet divides by sqrt(var) + 1e-6 where Keras divides by sqrt(var + epsilon); the
+    moving variance is adjusted so that both compute the same.
+
+    Returns the names of the layers that were set.
+    """
+    check_model("model", model)
+    blocks = check_int("blocks", blocks, 1)
+    pretrained = yolov3_tiny()
+    darknet_convs = [layer for layer in pretrained.layers if layer.name.startswith("conv_")][:5]
+    if blocks > len(darknet_convs):
+        raise ValueError(f"blocks must be an integer in [1, {len(darknet_convs)}], got {blocks}")
+    names = []
+    for i, conv in enumerate(darknet_convs[:blocks]):
+        bn = pretrained.get_layer(conv.name.replace("conv_", "bn_"))
+        try:
+            ours, ours_bn = model.get_layer(f"block{i + 1}_conv"), model.get_layer(f"block{i + 1}_bn")
+        except ValueError:
+            raise ValueError(f"model must be a small_yolo_model, with a layer block{i + 1}_conv") from None
+        if ours.kernel.shape != conv.kernel.shape:
+            raise ValueError(f"model's block{i + 1}_conv has a kernel of shape {tuple(ours.kernel.shape)}, YOLOv3-tiny's "
+                             f"{tuple(conv.kernel.shape)}: build it with small_yolo_model(width=16)")
+        gamma, beta, mean, variance = bn.get_weights()
+        std = np.sqrt(variance + bn.epsilon)  # what the converted Darknet layer divides by
+        ours.set_weights(conv.get_weights())
+        ours_bn.set_weights([gamma, beta, mean, np.maximum(std ** 2 - ours_bn.epsilon, 0.0)])
+        names += [ours.name, ours_bn.name]
+    return names
+
+
 def average_precision(scores, matched, num_true):
     """Area under the precision-recall curve (all-point interpolation, as Pascal VOC since 2010).
 

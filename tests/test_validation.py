@@ -173,6 +173,7 @@ CASES = [
     ("plot_confusion_matrix", lambda: viz.plot_confusion_matrix([0, 1], [0, 2], ["a", "b"]), ValueError, "y_pred"),
     ("plot_confusion_matrix", lambda: viz.plot_confusion_matrix([], [], []), ValueError, "class_names"),
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8)), [], [], ["a"]), ValueError, "image"),
+    ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), [], [], ["a"], font_size=0), ValueError, "font_size"),
     ("draw_boxes", lambda: viz.draw_boxes(np.full((8, 8, 3), np.inf), [], [], ["a"]), ValueError,
      "image must hold finite values"),
     ("draw_boxes", lambda: viz.draw_boxes(np.zeros((8, 8, 3)), np.zeros((2, 5)), [0, 0], ["a"]), ValueError, "boxes"),
@@ -329,6 +330,8 @@ CASES += [
     ("detect_objects", lambda: yolo.detect_objects(np.full((8, 8, 3), np.nan)), ValueError, "image"),
     ("detect_objects", lambda: yolo.detect_objects(np.zeros((8, 8, 3)), max_boxes=0), ValueError, "max_boxes"),
     ("detect_objects", lambda: yolo.detect_objects("no/such/photo.jpg"), FileNotFoundError, "image"),
+    ("init_from_yolov3_tiny", lambda: yolo.init_from_yolov3_tiny("small_yolo"), TypeError, "model"),
+    ("init_from_yolov3_tiny", lambda: yolo.init_from_yolov3_tiny(_model(), blocks=0), ValueError, "blocks"),
     # darknet (rows that need a file on disk are in FILE_CASES below)
     ("parse_cfg", lambda: darknet.parse_cfg(None), TypeError, "cfg_path"),
     ("region_params", lambda: darknet.region_params(42), TypeError, "cfg_path"),

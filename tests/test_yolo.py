@@ -1,4 +1,5 @@
 """Tests for cnn_utils.yolo: decoding, IoU, per-class NMS, anchors, targets and loss."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -526,3 +527,18 @@ def test_missing_or_corrupted_weights_raise_asset_error_naming_make_assets(tmp_p
             yolo.yolov3_tiny()
     finally:
         yolo.yolov3_tiny.cache_clear()
+
+
+def test_small_yolo_starts_from_yolov3_tiny_and_computes_its_first_blocks():
+    model = yolo.small_yolo_model((128, 128, 3), num_anchors=5, num_classes=3, width=16)
+    names = yolo.init_from_yolov3_tiny(model, blocks=5)
+    assert names[:2] == ["block1_conv", "block1_bn"] and len(names) == 10
+    x = np.random.default_rng(9).uniform(0, 1, (1, 128, 128, 3)).astype("float32")
+    ours = keras.Model(model.input, model.get_layer("block5_leaky").output)(x, training=False).numpy()
+    darknet = yolo.yolov3_tiny()
+    theirs = keras.Model(darknet.input, darknet.get_layer("leaky_8").output)
+    theirs = theirs(np.pad(x, [(0, 0), (0, 288), (0, 288), (0, 0)]), training=False).numpy()  # the same top-left
+    # Block 5 sees 78 pixels: its first 4 x 4 cells do not reach the 128-pixel edge, where the two inputs differ.
+    np.testing.assert_allclose(ours[:, :4, :4], theirs[:, :4, :4], rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match=r"width=16"):
+        yolo.init_from_yolov3_tiny(yolo.small_yolo_model((64, 64, 3), width=8))
