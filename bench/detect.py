@@ -14,7 +14,7 @@ OpenCV's detections with score >= 0.5 that ours finds with the same class and Io
 all). OpenCV (``opencv-python-headless>=4.8,<5``: OpenCV 5 dropped the Darknet reader) is
 needed for this benchmark only; ``make bench`` installs it into the virtual environment.
 """
-import time
+import timeit
 
 import cv2
 import numpy as np
@@ -51,12 +51,7 @@ def ours_detect(boxed, frame):
 
 def best_time(fn, repeats=20):
     fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def main():

@@ -61,17 +61,21 @@ def parse_cfg(cfg_path):
     return sections
 
 
+def _head(cfg_path, name, options):
+    """``(anchors (A, 2), num_classes)`` of a ``[region]`` or ``[yolo]`` section."""
+    if "anchors" not in options or "classes" not in options:
+        raise ValueError(f"cfg_path {cfg_path}: [{name}] needs 'anchors' and 'classes'")
+    anchors = np.array([float(v) for v in options["anchors"].split(",")], dtype="float32")
+    if anchors.size == 0 or anchors.size % 2:
+        raise ValueError(f"cfg_path {cfg_path}: [{name}] anchors must be pairs w, h, got {anchors.size} values")
+    return anchors.reshape(-1, 2), int(options["classes"])
+
+
 def region_params(cfg_path):
     """The ``[region]`` head of a cfg: ``(anchors (A, 2) in grid units, num_classes)``."""
     for name, options in parse_cfg(cfg_path):
         if name == "region":
-            if "anchors" not in options or "classes" not in options:
-                raise ValueError(f"cfg_path {cfg_path}: [region] needs 'anchors' and 'classes'")
-            anchors = np.array([float(v) for v in options["anchors"].split(",")], dtype="float32")
-            if anchors.size == 0 or anchors.size % 2:
-                raise ValueError(f"cfg_path {cfg_path}: [region] anchors must be pairs w, h, "
-                                 f"got {anchors.size} values")
-            return anchors.reshape(-1, 2), int(options["classes"])
+            return _head(cfg_path, name, options)
     raise ValueError(f"{cfg_path} has no [region] section")
 
 
@@ -85,14 +89,9 @@ def yolo_params(cfg_path):
     heads = []
     for name, options in parse_cfg(cfg_path):
         if name == "yolo":
-            if "anchors" not in options or "classes" not in options:
-                raise ValueError(f"cfg_path {cfg_path}: [yolo] needs 'anchors' and 'classes'")
-            anchors = np.array([float(v) for v in options["anchors"].split(",")], dtype="float32")
-            if anchors.size == 0 or anchors.size % 2:
-                raise ValueError(f"cfg_path {cfg_path}: [yolo] anchors must be pairs w, h, got {anchors.size} values")
-            anchors = anchors.reshape(-1, 2)
+            anchors, num_classes = _head(cfg_path, name, options)
             mask = [int(v) for v in options["mask"].split(",")] if "mask" in options else range(len(anchors))
-            heads.append((anchors[list(mask)], int(options["classes"])))
+            heads.append((anchors[list(mask)], num_classes))
     if not heads:
         raise ValueError(f"{cfg_path} has no [yolo] section")
     return heads
