@@ -36,7 +36,6 @@ PENDING = {
     ("W4-1_face_recognition", "clean run"), ("W4-1_face_recognition", "quiet"),
     ("W4-2_neural_style_transfer", "clean run"), ("W4-2_neural_style_transfer", "quiet"),
     ("W4-2_neural_style_transfer", "size"),
-    ("W4-3_what_convnets_learn", "quiet"), ("W4-3_what_convnets_learn", "size"),
 }
 
 
