@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnn_utils.config import DATA_DIR
-from cnn_utils.validation import check_int, check_model, check_path, check_real, check_shape
+from cnn_utils.validation import check_image, check_int, check_model, check_path, check_real, check_shape, open_image
 
 
 # ---------------------------------------------------------------------------
@@ -321,6 +321,7 @@ def predict(model, images, anchors, num_classes, max_boxes=10, score_threshold=0
 
 YOLOV3_TINY_CFG = DATA_DIR / "darknet" / "yolov3-tiny.cfg"
 COCO_NAMES = DATA_DIR / "darknet" / "coco.names"
+LETTERBOX_SIZE = 416  # YOLOv3-tiny's input: 416 x 416
 
 
 @functools.lru_cache(maxsize=1)
@@ -358,9 +359,6 @@ def yolov3_tiny_heads(outputs):
     return heads
 
 
-LETTERBOX_SIZE = 416
-
-
 def letterbox(image, size=LETTERBOX_SIZE):
     """Darknet's preprocessing for YOLOv3: resize keeping the aspect ratio, centred on grey.
 
@@ -387,8 +385,6 @@ def letterbox(image, size=LETTERBOX_SIZE):
 
 def _photo(image):
     """``image`` of :func:`detect_objects` -> (H, W, 3) float32 RGB in [0, 1]."""
-    from cnn_utils.validation import check_image, open_image
-
     if isinstance(image, (str, os.PathLike)):
         image = np.asarray(open_image("image", image), "float32") / 255.0
     array = check_image("image", image, ndim=(3,))
