@@ -3,7 +3,9 @@
 ``identity_block``, ``convolutional_block`` and ``ResNet50`` follow the course's
 assignment (He et al., 2016, "bottleneck" blocks of 1x1, fxf and 1x1 convs with
 batch norm). ``residual_network`` builds a narrow deep network of two-conv
-blocks with or without skip connections, for the degradation experiment.
+blocks with or without skip connections, for the degradation experiment;
+``recompute_batchnorm_statistics`` resets batch norm's moving averages to the
+statistics of a data set (the diagnostic for stale averages after short training).
 
 All tensors are channels-last: ``(m, n_H, n_W, n_C)``.
 """
@@ -11,7 +13,7 @@ import keras
 from keras import layers
 from keras.initializers import glorot_uniform, random_uniform
 
-from cnn_utils.validation import check_int, check_shape
+from cnn_utils.validation import check_int, check_model, check_shape
 
 
 def identity_block(X, f, filters, training=True, initializer=random_uniform):
@@ -159,3 +161,25 @@ def residual_network(input_shape, classes, blocks=8, filters=16, residual=True):
     outputs = layers.Dense(classes, activation="softmax")(x)
     name = f"{'residual' if residual else 'plain'}_{2 * blocks + 2}"
     return keras.Model(inputs, outputs, name=name)
+
+
+def recompute_batchnorm_statistics(model, x):
+    """Set every BatchNormalization layer's moving mean and variance to the statistics of ``x``.
+
+    At inference (``evaluate``, ``predict``) batch norm uses moving averages that
+    training updates by only ``1 - momentum`` per step; after a short run they can
+    still lag far behind the weights. One forward pass in training mode over all of
+    ``x`` as a single batch, with momentum 0, replaces them by the exact mean and
+    variance of each layer's input on ``x`` under the current weights. Nothing else
+    changes. ``x``: (m, *input shape), typically the training images.
+    """
+    check_model("model", model)
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0
+    try:
+        model(x, training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum

@@ -121,3 +121,23 @@ def test_resnet50_smallest_input_is_37():
     assert resnet.ResNet50((37, 37, 3), 6).output.shape[1:] == (6,)
     with pytest.raises(ValueError, match=">= 37"):
         resnet.ResNet50((36, 36, 3), 6)
+
+
+def test_recompute_batchnorm_statistics_sets_the_exact_mean_and_variance():
+    model = resnet.residual_network((8, 8, 3), 4, blocks=1, filters=4)
+    x = np.random.default_rng(0).normal(2.0, 3.0, (16, 8, 8, 3)).astype("float32")
+    first_bn = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)][0]
+    before = [w.copy() for w in model.get_weights()]
+    resnet.recompute_batchnorm_statistics(model, x)
+    z = model.layers[1](x).numpy()  # the first conv's output feeds the first batch norm
+    np.testing.assert_allclose(first_bn.moving_mean.numpy(), z.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(first_bn.moving_variance.numpy(), z.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-5)
+    assert first_bn.momentum == 0.99  # restored
+    trainable = {id(w) for w in model.trainable_weights}
+    for w, old in zip(model.weights, before):
+        if id(w) in trainable:
+            np.testing.assert_array_equal(w.numpy(), old)  # only the moving statistics change
+    # inference now normalises with the data's own statistics: same output as a training-mode pass
+    np.testing.assert_allclose(model(x, training=False), model(x, training=True), rtol=1e-3, atol=1e-4)
+    with pytest.raises(TypeError, match="model"):
+        resnet.recompute_batchnorm_statistics("model", x)

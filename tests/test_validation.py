@@ -210,6 +210,8 @@ CASES = [
     ("residual_network", lambda: resnet.residual_network((32, 32, 3), 0), ValueError, "classes"),
     ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, filters=1.5), TypeError, "filters"),
     ("residual_network", lambda: resnet.residual_network((32, 32, 3), 10, residual=1), TypeError, "residual"),
+    ("recompute_batchnorm_statistics", lambda: resnet.recompute_batchnorm_statistics(None, np.zeros((2, 4))),
+     TypeError, "model"),
 ]
 
 MODULES = (nc, scenes, localization, unet, config, training, viz, classic, resnet)
