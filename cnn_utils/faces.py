@@ -508,6 +508,31 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
     return keras.Model(inputs, x, name=name)
 
 
+def train_triplet_encoder(x, y, epochs=15, embedding_dim=32, alpha=0.2, batch_size=128, learning_rate=1e-3,
+                          callbacks=(), name="triplet_encoder"):
+    """Train an :func:`embedding_network` with the semi-hard triplet loss; return ``(encoder, history)``.
+
+    Arguments:
+        x: (m, H, W, C) images with values in [0, 1].
+        y: (m,) integer classes (people); each shuffled batch of ``batch_size`` forms its
+            own triplets (see :func:`semi_hard_triplet_loss`).
+        callbacks: Keras callbacks, e.g. ``[training.OneLineLog("triplet encoder")]``.
+    Adam at ``learning_rate``; unit-length encodings of size ``embedding_dim``. Seed with
+    ``config.set_seed`` first to repeat a run. Nothing is printed unless a callback does.
+    """
+    x = check_image("x", x, ndim=(4,))
+    y = np.asarray(y).reshape(-1)
+    if len(y) != len(x):
+        raise ValueError(f"y must hold one class per image of x ({len(x)}), got {len(y)}")
+    check_int("epochs", epochs, 1)
+    encoder = embedding_network(x.shape[1:], embedding_dim, name=name)
+    encoder.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                    loss=lambda labels, embeddings: semi_hard_triplet_loss(labels, embeddings, alpha))
+    history = encoder.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
+                          callbacks=list(callbacks))
+    return encoder, history
+
+
 def pairwise_squared_distances(embeddings):
     """(m, d) -> (m, m) squared Euclidean distances ||e_i - e_j||^2 (a tensor, >= 0)."""
     embeddings = tf.cast(embeddings, "float32")

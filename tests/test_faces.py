@@ -393,3 +393,21 @@ def test_make_pairs_and_one_shot_accuracy():
     # the seed decides the pairs; None is accepted
     np.testing.assert_array_equal(faces.make_pairs(labels, 40, seed=0)[0], i)
     assert len(faces.make_pairs(labels, 6, seed=None)[0]) == 6
+
+
+def test_train_triplet_encoder_separates_two_easy_classes():
+    from cnn_utils import config
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 0.2, (64, 8, 8, 1)).astype("float32")
+    y = np.repeat([0, 1], 32)
+    x[y == 1, :, :4] += 0.8  # class 1: bright left half
+    config.set_seed(0)
+    encoder, history = faces.train_triplet_encoder(x, y, epochs=5, embedding_dim=8, batch_size=32)
+    assert encoder.output_shape == (None, 8) and len(history.history["loss"]) == 5
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert faces.one_shot_accuracy(encoder.predict(x, verbose=0), y, n_trials=10) == 1.0
+    with pytest.raises(ValueError, match="y must"):
+        faces.train_triplet_encoder(x, y[:10], epochs=1)
+    with pytest.raises(ValueError, match="x must"):
+        faces.train_triplet_encoder(x[..., 0], y, epochs=1)

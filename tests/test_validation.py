@@ -378,6 +378,8 @@ CASES += [
     ("embedding_network", lambda: faces.embedding_network((8, 8, 1), embedding_dim=0), ValueError, "embedding_dim"),
     ("siamese_classifier", lambda: faces.siamese_classifier("encoder"), TypeError, "encoder"),
     ("siamese_similarity", lambda: faces.siamese_similarity("siamese"), TypeError, "siamese"),
+    ("train_triplet_encoder", lambda: faces.train_triplet_encoder(np.zeros((4, 8, 8, 1)), [0, 1], epochs=1),
+     ValueError, "y must"),
     ("make_pairs", lambda: faces.make_pairs([0, 0, 0], 4), ValueError, "labels"),
     ("make_pairs", lambda: faces.make_pairs([0, 1, 2], 4), ValueError, "labels"),
     ("make_pairs", lambda: faces.make_pairs([0, 0, 1], 0), ValueError, "n_pairs"),
