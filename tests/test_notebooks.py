@@ -26,7 +26,6 @@ MAX_TEXT_LINES = 60
 
 # (notebook stem, check) pairs that do not hold yet, on the way to an empty set.
 PENDING = {
-    ("W2-2_residual_networks", "clean run"), ("W2-2_residual_networks", "quiet"),
     ("W2-3_transfer_learning", "quiet"), ("W2-3_transfer_learning", "size"),
     ("W3-1_localization_and_sliding_windows", "quiet"),
     ("W3-2_yolo", "clean run"), ("W3-2_yolo", "quiet"), ("W3-2_yolo", "size"),
