@@ -1,19 +1,33 @@
-"""Tests for cnn_utils.transfer (augmentation, transfer model, fine-tuning helpers) and the photo patches."""
+"""Tests for cnn_utils.transfer: the course's augmenter and model, fine-tuning, stored features, PCA colour."""
 import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnn_utils import datasets, pretrained, transfer
+from cnn_utils import transfer
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, size=(6, 32, 32, 3)).astype("float32")
 
 
-@pytest.fixture(scope="module")
-def base():
-    return pretrained.vgg16_base((32, 32, 3), weights_path=pretrained.prepare_vgg16_hed())
+def tiny_base(input_shape=(32, 32, 3)):
+    """A stand-in for a pretrained base: RGB in [0, 255] -> (m, 4, 4, 8), with batch norm and named layers."""
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Rescaling(1 / 255, name="preprocess")(inputs)
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name="conv1")(x)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", name="conv2")(x)
+    x = keras.layers.ReLU(name="relu2")(x)
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="conv3")(x)
+    base = keras.Model(inputs, x, name="tiny_base")
+    bn = base.get_layer("bn1")  # statistics far from a fresh batch's, so that training mode would show
+    bn.set_weights([np.ones(4), np.zeros(4), np.full(4, 3.0), np.full(4, 5.0)])
+    return base
+
+
+def n_weights(weights):
+    return sum(int(np.prod(w.shape)) for w in weights)
 
 
 def test_rgb_pca_matches_numpy_covariance():
@@ -37,6 +51,12 @@ def test_pca_shift_moves_every_pixel_by_the_same_colour(alpha):
     np.testing.assert_allclose(shifted, np.broadcast_to(shifted[:, :1, :1], shifted.shape), atol=1e-4)
 
 
+def test_pca_shift_clips_to_the_value_range():
+    images, alpha = np.full((1, 2, 2, 3), 5.0), np.ones((1, 3))
+    clipped = np.asarray(transfer.pca_color_shift(images, alpha, np.full(3, 100.0), np.eye(3), value_range=(0, 1)))
+    np.testing.assert_array_equal(clipped, np.ones((1, 2, 2, 3)))
+
+
 def test_pca_layer_is_identity_at_inference_and_shifts_while_training():
     values, vectors = transfer.rgb_pca(IMAGES)
     layer = transfer.PCAColorAugmentation(values, vectors, stddev=0.5, seed=1)
@@ -51,179 +71,112 @@ def test_pca_layer_is_identity_at_inference_and_shifts_while_training():
         np.testing.assert_allclose(s, np.broadcast_to(s[:1], s.shape), atol=1e-3)
 
 
-def test_pca_layer_validates_arguments():
-    with pytest.raises(ValueError, match="eigenvalues"):
-        transfer.PCAColorAugmentation([1.0, 2.0], np.eye(3))
-    with pytest.raises(ValueError, match="eigenvectors"):
-        transfer.PCAColorAugmentation([3.0, 2.0, 1.0], np.eye(2))
-    with pytest.raises(ValueError, match="shape"):
-        transfer.rgb_pca(np.zeros((4, 4)))
-    values, vectors = [3.0, 2.0, 1.0], np.eye(3)
-    with pytest.raises(TypeError, match="eigenvalues"):
-        transfer.PCAColorAugmentation(["a", "b", "c"], vectors)
-    with pytest.raises(TypeError, match="stddev"):
-        transfer.PCAColorAugmentation(values, vectors, stddev="a")
-    with pytest.raises(ValueError, match="stddev"):
-        transfer.PCAColorAugmentation(values, vectors, stddev=-0.1)
-    with pytest.raises(ValueError, match="stddev"):
-        transfer.PCAColorAugmentation(values, vectors, stddev=float("inf"))
-    # value_range and seed are checked when the layer is made, not at its first call
-    with pytest.raises(ValueError, match="value_range"):
-        transfer.PCAColorAugmentation(values, vectors, value_range=(255, 0))
-    with pytest.raises(ValueError, match="value_range"):
-        transfer.PCAColorAugmentation(values, vectors, value_range=(0, 128, 255))
-    with pytest.raises(TypeError, match="value_range"):
-        transfer.PCAColorAugmentation(values, vectors, value_range=255)
-    with pytest.raises(TypeError, match="value_range"):
-        transfer.PCAColorAugmentation(values, vectors, value_range=("0", "255"))
-    with pytest.raises(TypeError, match="seed"):
-        transfer.PCAColorAugmentation(values, vectors, seed="1")
-    with pytest.raises(ValueError, match="seed"):
-        transfer.PCAColorAugmentation(values, vectors, seed=-1)
-    layer = transfer.PCAColorAugmentation(values, vectors, stddev=1, value_range=[0, 1], seed=3)
-    assert layer.stddev == 1.0 and layer.value_range == (0.0, 1.0) and layer.seed == 3
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"eigenvalues": [1.0, 2.0]}, ValueError, "eigenvalues"),
+    ({"eigenvalues": [1.0, -2.0, 0.0]}, ValueError, "eigenvalues"),
+    ({"eigenvectors": np.eye(2)}, ValueError, "eigenvectors"),
+    ({"stddev": "a"}, TypeError, "stddev"),
+    ({"stddev": -0.1}, ValueError, "stddev"),
+    ({"value_range": (255, 0)}, ValueError, "value_range"),
+    ({"value_range": 255}, TypeError, "value_range"),
+    ({"value_range": ("0", "255")}, TypeError, "value_range"),
+    ({"seed": "1"}, TypeError, "seed"),
+])
+def test_pca_layer_checks_its_arguments_when_made(kwargs, error, match):
+    args = {"eigenvalues": [3.0, 2.0, 1.0], "eigenvectors": np.eye(3), **kwargs}
+    with pytest.raises(error, match=match):
+        transfer.PCAColorAugmentation(**args)
 
 
-def test_pca_color_shift_validates_value_range():
-    values, vectors = np.array([3.0, 2.0, 1.0]), np.eye(3)
-    images, alpha = np.zeros((1, 2, 2, 3)), np.zeros((1, 3))
-    with pytest.raises(TypeError, match="value_range"):
-        transfer.pca_color_shift(images, alpha, values, vectors, value_range=5)
-    with pytest.raises(ValueError, match="value_range"):
-        transfer.pca_color_shift(images, alpha, values, vectors, value_range=(1, 1))
-    with pytest.raises(ValueError, match="value_range"):
-        transfer.pca_color_shift(images, alpha, values, vectors, value_range=(0, float("nan")))
-    clipped = np.asarray(transfer.pca_color_shift(images + 5, alpha, values, vectors, value_range=(0, 1)))
-    np.testing.assert_array_equal(clipped, np.ones((1, 2, 2, 3)))
+def test_data_augmenter_is_the_courses_flip_then_rotation():
+    augmenter = transfer.data_augmenter()
+    assert isinstance(augmenter, keras.Sequential) and augmenter.name == "data_augmentation"
+    flip, rotation = augmenter.layers
+    assert isinstance(flip, keras.layers.RandomFlip) and flip.mode == "horizontal"
+    assert isinstance(rotation, keras.layers.RandomRotation) and rotation.factor == (-0.2, 0.2)
+    np.testing.assert_allclose(np.asarray(augmenter(IMAGES, training=False)), IMAGES)
 
 
-def test_data_augmenter_keeps_shape_and_range_and_is_identity_at_inference():
-    augmenter = transfer.data_augmenter(*transfer.rgb_pca(IMAGES), seed=0)
-    assert isinstance(augmenter, keras.Sequential)
-    names = [layer.__class__.__name__ for layer in augmenter.layers]
-    assert names[0] == "RandomFlip" and names[-1] == "PCAColorAugmentation"
-    out = np.asarray(augmenter(IMAGES, training=True))
-    assert out.shape == IMAGES.shape
-    assert out.min() >= 0 and out.max() <= 255 + 1e-3
-    assert not np.allclose(out, IMAGES)
-    np.testing.assert_allclose(np.asarray(augmenter(IMAGES, training=False)), IMAGES, atol=1e-3)
+def test_data_augmenter_draws_new_images_while_training_and_repeats_with_a_seed():
+    out = [np.asarray(transfer.data_augmenter(seed=3)(IMAGES, training=True)) for _ in range(2)]
+    assert out[0].shape == IMAGES.shape and not np.allclose(out[0], IMAGES)
+    np.testing.assert_allclose(out[0], out[1])
 
 
-def test_transfer_model_shapes_and_frozen_base(base):
-    augmenter = transfer.data_augmenter(*transfer.rgb_pca(IMAGES))
-    model = transfer.transfer_model((32, 32), augmenter, base, num_classes=5)
-    assert model.output.shape == (None, 5)
-    assert not model.get_layer("vgg16").trainable
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert trainable == 2 * 512 + 512 * 5 + 5  # only the new head learns: norm scale/offset, softmax
-    probs = np.asarray(model(IMAGES, training=False))
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+def test_data_augmenter_adds_pca_colour_augmentation_as_a_third_layer():
+    augmenter = transfer.data_augmenter(pca=transfer.rgb_pca(IMAGES), seed=0)
+    assert [type(layer).__name__ for layer in augmenter.layers] == [
+        "RandomFlip", "RandomRotation", "PCAColorAugmentation"]
+    with pytest.raises(TypeError, match="pca"):
+        transfer.data_augmenter(pca=np.eye(3))
 
 
-def test_unfreeze_top_then_freeze_again(base):
+def test_transfer_model_is_the_courses_alpaca_model():
+    base = tiny_base()
+    model = transfer.transfer_model((32, 32), transfer.data_augmenter(), base)
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "InputLayer", "Sequential", "Functional", "GlobalAveragePooling2D", "Dropout", "Dense"]
+    assert model.layers[2] is base and not base.trainable
+    assert model.layers[4].rate == 0.2
+    dense = model.layers[5]
+    assert dense.units == 1 and dense.activation is keras.activations.linear  # one logit, as in the course
+    assert n_weights(model.trainable_weights) == 8 * 1 + 1  # only the new dense layer learns
+
+
+def test_transfer_model_calls_the_base_in_inference_mode():
+    """Batch norm inside the base keeps its stored statistics even while the model trains."""
+    model = transfer.transfer_model((32, 32), keras.layers.Identity(), tiny_base(), num_classes=4, dropout=0.0)
+    assert model.output.shape == (None, 4)
+    np.testing.assert_allclose(np.asarray(model(IMAGES, training=True)), np.asarray(model(IMAGES, training=False)),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_unfreeze_from_a_named_layer():
+    base = tiny_base()
     model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=3)
-    names = transfer.unfreeze_top(model, "block5_conv1")
-    assert names == ["block5_conv1", "block5_conv2", "block5_conv3"]
-    assert not base.get_layer("block4_conv3").trainable and base.get_layer("block5_conv3").trainable
-    head_and_block5 = 3 * (3 * 3 * 512 * 512 + 512) + 2 * 512 + 512 * 3 + 3
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == head_and_block5
-    transfer.freeze_base(model)
-    assert len(model.trainable_weights) == 4
-    with pytest.raises(ValueError, match="first_trainable"):
-        transfer.unfreeze_top(model, "block9_conv1")
+    assert transfer.unfreeze_from(base, "relu2") == ["conv3"]
+    assert transfer.unfreeze_from(base, "conv2") == ["conv2", "conv3"]
+    assert base.get_layer("conv2").trainable and not base.get_layer("conv1").trainable
+    assert not base.get_layer("bn1").trainable
+    head = 8 * 3 + 3
+    assert n_weights(model.trainable_weights) == head + (3 * 3 * 4 * 6 + 6) + (3 * 3 * 6 * 8 + 8)
+    with pytest.raises(ValueError, match="layer_name must name a layer of tiny_base, got 'conv9'"):
+        transfer.unfreeze_from(base, "conv9")
 
 
-def test_precomputed_features_feed_the_same_head(base):
-    model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=4, dropout=0.0)
+def test_fine_tuning_changes_only_the_unfrozen_layers():
+    base = tiny_base()
+    model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=3)
+    transfer.unfreeze_from(base, "conv2")
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in base.layers}
+    model.compile(optimizer=keras.optimizers.SGD(0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(IMAGES, np.arange(6) % 3, epochs=2, verbose=0)
+    for layer in base.layers:
+        changed = any(not np.array_equal(a, b) for a, b in zip(before[layer.name], layer.get_weights()))
+        assert changed == (layer.name in ("conv2", "conv3")), layer.name
+
+
+def test_precomputed_features_feed_the_same_head():
+    base = tiny_base()
+    model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=4)
     features = transfer.precompute_features(base, IMAGES.astype("uint8"))
-    assert features.shape == (6, 1, 1, 512)
-    head = transfer.head_model(features.shape[1:], num_classes=4, dropout=0.0)
-    for name in ("head_norm", "classifier"):
-        head.get_layer(name).set_weights(model.get_layer(name).get_weights())
+    assert features.shape == (6, 4, 4, 8)
+    head = transfer.head_model(features.shape[1:], num_classes=4)
+    head.get_layer("classifier").set_weights(model.get_layer("classifier").get_weights())
     np.testing.assert_allclose(np.asarray(head(features)), np.asarray(model(IMAGES.astype("uint8"))),
-                               rtol=1e-4, atol=1e-6)
+                               rtol=1e-4, atol=1e-5)
 
 
-def test_scratch_model_and_builders_validate_arguments(base):
-    model = transfer.scratch_model((32, 32), keras.layers.Identity(), num_classes=3)
-    assert model.output.shape == (None, 3)
-    with pytest.raises(ValueError, match="image_shape"):
-        transfer.transfer_model((32, 32, 3), keras.layers.Identity(), base)
-    with pytest.raises(TypeError, match="base"):
-        transfer.transfer_model((32, 32), keras.layers.Identity(), "vgg16")
-    with pytest.raises(ValueError, match="num_classes"):
-        transfer.head_model((1, 1, 512), num_classes=1)
-
-
-def test_truncated_base_shares_the_weights(base):
-    cut = transfer.truncate_base(base, "block4_pool")
-    assert cut.output.shape == (None, 2, 2, 512) and len(cut.weights) == 20
-    assert cut.get_layer("block4_conv3") is base.get_layer("block4_conv3")
-    with pytest.raises(ValueError, match="last_layer"):
-        transfer.truncate_base(base, "block6_pool")
-
-
-def test_base_activations_shapes(base):
-    acts = transfer.base_activations(base, IMAGES[0], ["block1_conv2", "block3_conv3"])
-    assert acts["block1_conv2"].shape == (32, 32, 64) and acts["block3_conv3"].shape == (8, 8, 256)
-    assert (acts["block1_conv2"] >= 0).all()  # after ReLU
-
-
-def test_base_activations_and_freeze_base_reject_bad_arguments(base):
-    with pytest.raises(TypeError, match="base"):
-        transfer.base_activations("vgg16", IMAGES[0], ["block1_conv2"])
-    with pytest.raises(ValueError, match="layer_names"):
-        transfer.base_activations(base, IMAGES[0], [])
-    with pytest.raises(TypeError, match="layer_names"):
-        transfer.base_activations(base, IMAGES[0], "block1_conv2")
-    with pytest.raises(TypeError, match="layer_names"):
-        transfer.base_activations(base, IMAGES[0], 3)
-    with pytest.raises(TypeError, match="layer_names"):
-        transfer.base_activations(base, IMAGES[0], ["block1_conv2", 3])
-    with pytest.raises(ValueError, match="layer_names"):
-        transfer.base_activations(base, IMAGES[0], ["block1_conv2", "block9_conv1"])
-    with pytest.raises(ValueError, match="image"):
-        transfer.base_activations(base, IMAGES[:1], ["block1_conv2"])
-    model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=3)
-    with pytest.raises(TypeError, match="model"):
-        transfer.freeze_base("transfer_model")
-    with pytest.raises(ValueError, match="base_name"):
-        transfer.freeze_base(model, base_name="resnet50")
-    assert transfer.freeze_base(model) is base and not base.trainable
-
-
-def _places(photo, patch):
-    """Top-left corners (y, x) of every place where ``patch`` is cut exactly from ``photo``."""
-    size = patch.shape[0]
-    corners = photo[:photo.shape[0] - size + 1, :photo.shape[1] - size + 1]
-    ys, xs = np.nonzero((corners == patch[0, 0]).all(axis=-1))
-    return [(int(y), int(x)) for y, x in zip(ys, xs)
-            if np.array_equal(photo[y:y + size, x:x + size], patch)]
-
-
-def _overlap(a, b, size):
-    """Whether two size x size squares with top-left corners a and b share any pixel."""
-    return abs(a[0] - b[0]) < size and abs(a[1] - b[1]) < size
-
-
-def test_photo_patches_do_not_overlap_between_train_and_test():
-    size = 32
-    x_train, y_train, x_test, y_test, classes = datasets.load_photo_patches(size, n_train=5, n_test=3)
-    assert x_train.shape == (5 * len(classes), size, size, 3) and x_train.dtype == np.uint8
-    assert y_train.shape == (1, 5 * len(classes)) and y_test.shape == (1, 3 * len(classes))
-    assert set(y_test.ravel()) == set(range(len(classes)))
-    # Find where every patch was cut from its (resized) photo, then check that no test square
-    # shares a single pixel with a training square of the same photo, whatever the shift between them.
-    for label, name in enumerate(classes):
-        photo = datasets._patch_source(name, size)
-        train_places = [_places(photo, patch) for patch in x_train[y_train[0] == label]]
-        test_places = [_places(photo, patch) for patch in x_test[y_test[0] == label]]
-        assert all(train_places) and all(test_places), f"a patch of {name} was not found in the photo"
-        for a in sum(train_places, []):
-            assert not any(_overlap(a, b, size) for b in sum(test_places, [])), f"{name}: {a} overlaps"
-        # the detector itself: a square moved by one pixel from a training square overlaps it
-        y, x = train_places[0][0]
-        moved = photo[y + 1:y + 1 + size, x + 1:x + 1 + size]
-        assert _overlap(train_places[0][0], _places(photo, moved)[0], size)
-    with pytest.raises(ValueError, match="photos"):
-        datasets.load_photo_patches(32, photos=("astronaut", "mona_lisa"))
+def test_scratch_model_shapes_and_learns():
+    keras.utils.set_random_seed(0)
+    model = transfer.scratch_model((32, 32), keras.layers.Identity(), num_classes=2, filters=(4, 8))
+    assert model.output.shape == (None, 2)
+    assert [type(layer).__name__ for layer in model.layers[-3:]] == ["GlobalAveragePooling2D", "Dropout", "Dense"]
+    # bright vs dark images: a few steps suffice
+    x = np.concatenate([np.full((8, 32, 32, 3), 200.0), np.full((8, 32, 32, 3), 30.0)]) + RNG.normal(0, 5, (16, 32, 32, 3))
+    y = np.repeat([0, 1], 8)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(x, y, epochs=10, batch_size=4, verbose=0)
+    assert model.evaluate(x, y, verbose=0)[1] == 1.0
