@@ -9,7 +9,8 @@
   pooling, dropout and a new dense layer (logits).
 * :func:`unfreeze_from`: fine-tuning from a named layer of the base on.
 * :func:`precompute_features` and :func:`head_model`: run the frozen base once
-  and train the same head on its stored output.
+  and train the same head on its stored output; with :func:`split_base`, run
+  the frozen part below a fine-tuned layer once and fine-tune the rest.
 * :func:`scratch_model`: a small CNN trained from random weights, the baseline.
 
 Images are (m, H, W, 3) RGB with values in [0, 255] (uint8 or float); the
@@ -196,18 +197,41 @@ def precompute_features(base, images, batch_size=64, verbose=0):
     return base.predict(images, batch_size=batch_size, verbose=verbose)
 
 
-def head_model(feature_shape, num_classes=1, dropout=0.2):
-    """The classifier of :func:`transfer_model` alone, trained on precomputed activations.
+def split_base(base, layer_name):
+    """Cut ``base`` just before ``layer_name``: ``(bottom, top)``, sharing the base's layers and weights.
+
+    ``bottom`` maps the base's input to the input of ``layer_name``; ``top``
+    maps that to the base's output, so ``top(bottom(x)) == base(x)``. Fine-tuning
+    from ``layer_name`` on changes only ``top``: run the frozen ``bottom`` once
+    over the images (:func:`precompute_features`) and train ``top`` on its stored
+    output. No connection of the base may cross the cut.
+    """
+    check_model("base", base)
+    if layer_name not in [layer.name for layer in base.layers]:
+        raise ValueError(f"layer_name must name a layer of {base.name}, got {layer_name!r}")
+    cut = base.get_layer(layer_name).input
+    return keras.Model(base.input, cut, name=f"{base.name}_bottom"), keras.Model(cut, base.output, name=f"{base.name}_top")
+
+
+def head_model(feature_shape, num_classes=1, dropout=0.2, top=None):
+    """The classifier of :func:`transfer_model` alone, trained on stored activations.
 
     Arguments:
-        feature_shape: (h, w, C) of the base's output.
+        feature_shape: (h, w, C) of the stored activations.
+        top: None, or the upper part of the base from :func:`split_base`, run
+            first (in inference mode, like the base in :func:`transfer_model`) so
+            that it can be fine-tuned on the stored output of the frozen part.
     Returns a ``keras.Model`` (m, h, w, C) -> (m, num_classes) logits, with the same
     layer names as the head of :func:`transfer_model` (its weights can be copied there).
     """
     feature_shape = check_shape("feature_shape", feature_shape, 3)
     _check_head_args(num_classes, dropout)
     inputs = keras.Input(shape=feature_shape)
-    return keras.Model(inputs, _head(inputs, num_classes, dropout), name="head")
+    x = inputs
+    if top is not None:
+        check_model("top", top)
+        x = top(x, training=False)
+    return keras.Model(inputs, _head(x, num_classes, dropout), name="head")
 
 
 def scratch_model(image_shape, data_augmentation, num_classes=1, filters=(32, 64, 128), dropout=0.2):

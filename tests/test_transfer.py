@@ -180,3 +180,40 @@ def test_scratch_model_shapes_and_learns():
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(x, y, epochs=10, batch_size=4, verbose=0)
     assert model.evaluate(x, y, verbose=0)[1] == 1.0
+
+
+def test_split_base_shares_weights_and_composes_to_the_base():
+    base = tiny_base()
+    bottom, top = transfer.split_base(base, "conv2")
+    assert bottom.output.shape == (None, 16, 16, 4) and top.output.shape == base.output.shape
+    assert top.get_layer("conv2") is base.get_layer("conv2")
+    np.testing.assert_allclose(np.asarray(top(bottom(IMAGES))), np.asarray(base(IMAGES)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="layer_name"):
+        transfer.split_base(base, "conv9")
+
+
+def test_fine_tuning_on_stored_activations_matches_fine_tuning_the_whole_model():
+    """Same weights, same batches, no dropout: one SGD step gives the same new weights either way."""
+    y = np.arange(6) % 3
+    results = []
+    for stored in (False, True):
+        keras.utils.set_random_seed(0)
+        base = tiny_base()
+        transfer.unfreeze_from(base, "conv2")
+        if stored:
+            bottom, top = transfer.split_base(base, "conv2")
+            x = transfer.precompute_features(bottom, IMAGES)
+            model = transfer.head_model(x.shape[1:], num_classes=3, dropout=0.0, top=top)
+        else:
+            x = IMAGES
+            model = transfer.transfer_model((32, 32), keras.layers.Identity(), base, num_classes=3, dropout=0.0)
+            transfer.unfreeze_from(base, "conv2")
+        model.get_layer("classifier").set_weights([np.full((8, 3), 0.1) * np.arange(3), np.zeros(3)])
+        model.compile(optimizer=keras.optimizers.SGD(0.1),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        initial = base.get_layer("conv2").get_weights()[0].copy()
+        model.fit(x, y, epochs=1, batch_size=6, shuffle=False, verbose=0)
+        assert not np.allclose(base.get_layer("conv2").get_weights()[0], initial)  # it did train
+        results.append([w.copy() for w in base.get_layer("conv2").get_weights()] + [np.asarray(model(x))])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
