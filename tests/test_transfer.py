@@ -217,3 +217,14 @@ def test_fine_tuning_on_stored_activations_matches_fine_tuning_the_whole_model()
         results.append([w.copy() for w in base.get_layer("conv2").get_weights()] + [np.asarray(model(x))])
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_transfer_model_defaults_to_the_frozen_imagenet_base():
+    model = transfer.transfer_model((64, 64), transfer.data_augmenter())
+    base = model.layers[2]
+    assert base.name == "efficientnet_lite0" and not base.trainable and base.output.shape == (None, 2, 2, 1280)
+    assert model.output.shape == (None, 1)
+    assert transfer.unfreeze_from(base, "block7a_expand") == [
+        "block7a_expand", "block7a_expand_bn", "block7a_depthwise", "block7a_depthwise_bn",
+        "block7a_project", "block7a_project_bn", "top_conv", "top_bn"]
+    assert not base.get_layer("block6d_project").trainable

@@ -491,6 +491,8 @@ CASES += [
      ValueError, "num_classes"),
     ("unfreeze_from", lambda: transfer.unfreeze_from(None, "fc"), TypeError, "base"),
     ("unfreeze_from", lambda: transfer.unfreeze_from(_nested_model(), "block5_conv1"), ValueError, "layer_name"),
+    ("split_base", lambda: transfer.split_base("base", "fc"), TypeError, "base"),
+    ("split_base", lambda: transfer.split_base(_nested_model(), "block5_conv1"), ValueError, "layer_name"),
     ("precompute_features", lambda: transfer.precompute_features(None, _IMAGES), TypeError, "base"),
     ("precompute_features", lambda: transfer.precompute_features(_model(), _IMAGES[0]), ValueError, "images"),
     ("precompute_features", lambda: transfer.precompute_features(_model(), _IMAGES, batch_size=0),
