@@ -3,7 +3,8 @@
 * The course's target vector for classification with localization,
   ``y = (p_c, b_x, b_y, b_h, b_w, c_1, c_2, c_3)``, with :func:`encode_target` /
   :func:`decode_target`, the lecture's loss :func:`localization_loss`, and a small
-  Keras model that predicts ``y`` (:func:`localization_model`).
+  Keras model that predicts ``y`` (:func:`localization_model`); :func:`decode_boxes`
+  turns many target or predicted vectors into pixel boxes.
 * Landmark targets ``(p, l_1x, l_1y, ..., l_kx, l_ky)`` (:func:`encode_landmarks`).
 * Sliding windows: a classifier with fully connected layers
   (:func:`fc_window_classifier`), the same network written with convolutions only
@@ -20,7 +21,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from cnn_utils.validation import check_int, check_shape
+from cnn_utils.validation import check_image, check_int, check_shape
 
 N_CLASSES = 3  # pedestrian, car, motorcycle (cnn_utils.scenes.OBJECT_CLASSES)
 
@@ -91,8 +92,25 @@ def encode_targets(boxes, classes, image_size, n_classes=N_CLASSES):
     return np.stack(rows)
 
 
+def decode_boxes(Y, image_size):
+    """Boxes of many target (or predicted) vectors, in pixels.
+
+    Arguments:
+        Y: (m, 5 + n_classes) rows (p_c, b_x, b_y, b_h, b_w, c_1, ..., c_n).
+        image_size: height (= width) or (height, width) in pixels.
+    Returns:
+        (m, 4) float32 boxes (x1, y1, x2, y2) = ((b_x - b_w / 2) W, (b_y - b_h / 2) H,
+        (b_x + b_w / 2) W, (b_y + b_h / 2) H), whatever p_c says.
+    """
+    height, width = _image_hw(image_size)
+    Y = np.asarray(Y, dtype=np.float64)
+    bx, by, bh, bw = Y[:, 1], Y[:, 2], Y[:, 3], Y[:, 4]
+    return np.stack([(bx - bw / 2) * width, (by - bh / 2) * height,
+                     (bx + bw / 2) * width, (by + bh / 2) * height], axis=1).astype(np.float32)
+
+
 def decode_target(y, image_size, threshold=0.5):
-    """Read a (predicted) target vector back.
+    """Read one (predicted) target vector back.
 
     Arguments:
         y: (5 + n_classes,) vector (p_c, b_x, b_y, b_h, b_w, c_1, ..., c_n).
@@ -102,23 +120,19 @@ def decode_target(y, image_size, threshold=0.5):
         (box, class_id, p_c): box as (x1, y1, x2, y2) pixels (float32 array (4,)) and the
         class with the largest c_i; box and class_id are None when p_c <= threshold.
     """
-    height, width = _image_hw(image_size)
     y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1 or y.shape[0] < 6:
-        raise ValueError(f"y must be a vector (p_c, b_x, b_y, b_h, b_w, c_1, ...), got shape {y.shape}")
-    p_c, bx, by, bh, bw = (float(v) for v in y[:5])
+    p_c = float(y[0])
     if p_c <= threshold:
         return None, None, p_c
-    box = np.array([(bx - bw / 2) * width, (by - bh / 2) * height,
-                    (bx + bw / 2) * width, (by + bh / 2) * height], np.float32)
-    return box, int(np.argmax(y[5:])), p_c
+    return decode_boxes(y[None], image_size)[0], int(np.argmax(y[5:])), p_c
 
 
-def localization_loss(y_true, y_pred):
+def localization_loss(y_true, y_pred, box_weight=1.0):
     """The lecture's squared-error loss for classification with localization.
 
-    For each example: the sum of squared differences over all components when
-    p_c = 1 (y_true[..., 0]), and only (p_c_hat - p_c)^2 when p_c = 0.
+    For each example: (p_c_hat - p_c)^2, plus, when p_c = 1, the squared errors of the
+    box (times ``box_weight``) and of the class scores. ``box_weight=1`` is the lecture's
+    loss, the plain sum of squares over all components; YOLO weighs its box terms by 5.
 
     Arguments:
         y_true, y_pred: (m, 5 + n_classes) arrays or tensors.
@@ -127,14 +141,9 @@ def localization_loss(y_true, y_pred):
     """
     y_true = ops.convert_to_tensor(y_true, dtype="float32")
     y_pred = ops.convert_to_tensor(y_pred, dtype="float32")
-    n_true, n_pred = y_true.shape[-1], y_pred.shape[-1]  # None while a traced shape is unknown
-    if len(y_true.shape) != 2 or (n_true is not None and n_true < 6):
-        raise ValueError(f"y_true must have shape (m, 5 + n_classes), got {tuple(y_true.shape)}")
-    if len(y_pred.shape) != 2 or (None not in (n_true, n_pred) and n_pred != n_true):
-        raise ValueError(f"y_pred must have y_true's shape (m, {n_true}), got {tuple(y_pred.shape)}")
     squares = ops.square(y_pred - y_true)
-    p_c = y_true[..., 0]
-    return squares[..., 0] + p_c * ops.sum(squares[..., 1:], axis=-1)
+    p_c = y_true[:, 0]
+    return squares[:, 0] + p_c * (box_weight * ops.sum(squares[:, 1:5], axis=1) + ops.sum(squares[:, 5:], axis=1))
 
 
 def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16, 32, 64, 64)):
@@ -142,10 +151,14 @@ def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16
 
     Arguments:
         input_shape: (H, W, 3); inputs are uint8-range pixel values (0..255).
-        filters: filters of the conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool each).
+        filters: filters of the conv blocks (3x3 conv with ReLU, then 2x2 max-pool, each).
     Returns:
         keras.Model mapping (m, H, W, 3) to (m, 5 + n_classes): p_c and the four box
         numbers through a sigmoid (they lie in [0, 1]), the class scores through a softmax.
+
+    There is no batch normalization: at inference it normalises with running averages
+    that lag behind the weights while they still move, which shifts every predicted box
+    the same way (W3-1 shows it).
     """
     filters = check_shape("filters", filters)
     _check_input_shape(input_shape, 2 ** len(filters))
@@ -153,9 +166,7 @@ def localization_model(input_shape=(96, 96, 3), n_classes=N_CLASSES, filters=(16
     inputs = keras.Input(input_shape)
     x = layers.Rescaling(1 / 255)(inputs)
     for n in filters:
-        x = layers.Conv2D(n, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
+        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
@@ -190,8 +201,6 @@ def decode_landmarks(y, image_size):
     """Inverse of :func:`encode_landmarks`: (1 + 2k,) -> (p, points (k, 2) pixels)."""
     height, width = _image_hw(image_size)
     y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1 or y.shape[0] % 2 != 1:
-        raise ValueError(f"y must be a vector of 1 + 2k values, got shape {y.shape}")
     return float(y[0]), y[1:].reshape(-1, 2) * [width, height]
 
 
@@ -262,8 +271,8 @@ def sliding_window_predict(model, image, window=14, stride=2, batch_size=256):
     window = check_int("window", window, 1)
     stride = check_int("stride", stride, 1)
     batch_size = check_int("batch_size", batch_size, 1)
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 3 or image.shape[0] < window or image.shape[1] < window:
+    image = check_image("image", image, ndim=(3,)).astype(np.float32)
+    if image.shape[0] < window or image.shape[1] < window:
         raise ValueError(f"image must be (H, W, C) with H, W >= {window}, got shape {image.shape}")
     n_rows = (image.shape[0] - window) // stride + 1
     n_cols = (image.shape[1] - window) // stride + 1

@@ -7,22 +7,15 @@ contracting block's output of the same size, then two 3x3 convs), and a 1x1 conv
 to one score per class and pixel. ``skip_connections=False`` builds the same
 network without the concatenations, to see what they buy.
 
-Segmentation metrics: :func:`segmentation_metrics` (pixel accuracy, per-class
-IoU, mean IoU over the classes that occur).
+Training and metrics: :func:`class_weights` (per-class loss weights for unbalanced
+classes), :func:`segmentation_metrics` (pixel accuracy, per-class IoU, mean IoU over
+the classes that occur).
 """
 import keras
 import numpy as np
 from keras import layers
 
-from cnn_utils.validation import check_int, check_shape
-
-
-def _check_feature_map(name, tensor):
-    """A (m, H, W, C) Keras tensor or array; return its shape."""
-    shape = getattr(tensor, "shape", None)
-    if shape is None or len(shape) != 4:
-        raise ValueError(f"{name} must be a (m, H, W, C) Keras tensor, got {shape if shape is not None else tensor!r}")
-    return tuple(shape)
+from cnn_utils.validation import check_image, check_int, check_shape
 
 
 def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
@@ -38,10 +31,6 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
         else the same tensor as skip_connection, (m, H, W, n_filters), which the expanding
         path concatenates.
     """
-    _check_feature_map("inputs", inputs)
-    n_filters = check_int("n_filters", n_filters, 1)
-    if not 0 <= dropout_prob < 1:
-        raise ValueError(f"dropout_prob must lie in [0, 1), got {dropout_prob}")
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(inputs)
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(conv)
     if dropout_prob > 0:
@@ -61,13 +50,6 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
     Returns:
         (m, 2H, 2W, n_filters) tensor.
     """
-    _, height, width, _ = _check_feature_map("expansive_input", expansive_input)
-    if contractive_input is not None:
-        skip = _check_feature_map("contractive_input", contractive_input)
-        if None not in (height, width) and skip[1:3] != (2 * height, 2 * width):
-            raise ValueError(f"contractive_input must be twice as high and wide as expansive_input "
-                             f"({2 * height}, {2 * width}), got {skip[1:3]}")
-    n_filters = check_int("n_filters", n_filters, 1)
     up = layers.Conv2DTranspose(n_filters, 3, strides=2, padding="same")(expansive_input)
     merge = up if contractive_input is None else layers.Concatenate(axis=3)([up, contractive_input])
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(merge)
@@ -113,12 +95,29 @@ def predict_masks(model, images, batch_size=32):
     """Predicted class of every pixel: (m, H, W, C) images -> (m, H, W) uint8 class indices."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (m, H, W, C), got {images.shape}")
+    images = check_image("images", images, ndim=(4,))
     batch_size = check_int("batch_size", batch_size, 1)
     scores = model.predict(images, batch_size=batch_size, verbose=0)
     return np.argmax(scores, axis=-1).astype(np.uint8)
+
+
+def class_weights(masks, n_classes):
+    """Loss weight of each class: one over the square root of its share of the pixels.
+
+    A class that covers a hundredth of the pixels weighs 10 times more than one that
+    covers them all (1 / share would be 100 times, which lets the rarest classes take
+    over). The weights are scaled so that the average pixel of ``masks`` weighs 1.
+
+    Arguments:
+        masks: integer class masks, e.g. (m, H, W).
+        n_classes: number of classes.
+    Returns:
+        (n_classes,) float32; 0 for a class that does not occur. ``weights[masks]`` gives
+        the per-pixel ``sample_weight`` for ``model.fit``.
+    """
+    share = np.bincount(np.ravel(masks), minlength=n_classes) / np.size(masks)
+    weights = np.where(share > 0, 1 / np.sqrt(np.maximum(share, 1e-12)), 0)
+    return (weights / np.sum(share * weights)).astype(np.float32)
 
 
 def segmentation_metrics(y_true, y_pred, n_classes):

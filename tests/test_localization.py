@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,6 +22,19 @@ def test_decode_inverts_encode(x1, y1, w, h, cls):
     np.testing.assert_allclose(got, box, atol=1e-3)
     assert got_cls == cls and p_c == 1
     assert loc.decode_target(loc.encode_target(None, 0, 128), 128)[:2] == (None, None)
+
+
+def test_decode_boxes_inverts_encode_targets_on_scenes():
+    # Centre and size in the target, corners in pixels: a centre/corner or height/width mix-up
+    # anywhere on the way shifts or stretches every box, and this fails.
+    data = scenes.make_scenes(12, seed=3, size=64, n_objects=1)
+    kept = [i for i, b in enumerate(data["boxes"]) if len(b)]
+    Y = loc.encode_targets([data["boxes"][i] for i in kept], [data["classes"][i] for i in kept], (64, 64))
+    np.testing.assert_allclose(loc.decode_boxes(Y, 64), np.concatenate([data["boxes"][i] for i in kept]), atol=1e-4)
+    wide = loc.encode_target([10, 20, 50, 30], 0, image_size=(60, 100))  # 40 wide, 10 high, in a 60 x 100 image
+    np.testing.assert_allclose(wide[1:5], [0.3, 25 / 60, 10 / 60, 0.4])
+    np.testing.assert_allclose(loc.decode_boxes(wide[None], (60, 100))[0], [10, 20, 50, 30], atol=1e-4)
+    np.testing.assert_allclose(loc.decode_target(wide, (60, 100))[0], [10, 20, 50, 30], atol=1e-4)
 
 
 def test_encode_targets_from_scenes():
@@ -51,6 +65,13 @@ def test_loss_hand_computed():
     np.testing.assert_allclose(np.asarray(loc.localization_loss(y_true, y_pred)), [.23, .09], atol=1e-6)
 
 
+def test_loss_box_weight_scales_only_the_box_terms():
+    y_true = np.array([[1, .5, .5, .2, .2, 0, 1, 0], [0, .9, .9, .9, .9, 1, 0, 0]], np.float32)
+    y_pred = np.array([[.8, .4, .5, .2, .4, .1, .7, .2], [.3, 0, 0, 0, 0, 0, 0, 0]], np.float32)
+    # box terms .01 + .04 = .05 count 5 times: .04 + 5 x .05 + (.01 + .09 + .04) = .43; background unchanged
+    np.testing.assert_allclose(np.asarray(loc.localization_loss(y_true, y_pred, box_weight=5)), [.43, .09], atol=1e-6)
+
+
 def test_loss_gradient_matches_formula():
     rng = np.random.default_rng(0)
     y_true = np.concatenate([rng.integers(0, 2, (5, 1)), rng.uniform(size=(5, 7))], 1).astype(np.float32)
@@ -69,6 +90,19 @@ def test_localization_model_output():
     assert out.shape == (2, 8)
     assert ((out[:, :5] >= 0) & (out[:, :5] <= 1)).all()
     np.testing.assert_allclose(out[:, 5:].sum(1), 1, rtol=1e-5)
+
+
+def test_trained_localizer_predicts_the_same_in_inference_and_training_mode():
+    # With batch norm, inference used running averages that lagged behind the training
+    # statistics, and every predicted box came out shifted the same way.
+    keras.utils.set_random_seed(0)
+    data = scenes.make_scenes(64, seed=2, size=32, n_objects=1)
+    y = loc.encode_targets(data["boxes"], data["classes"], 32)
+    model = loc.localization_model((32, 32, 3), filters=(8, 8))
+    model.compile(keras.optimizers.Adam(2e-3), loc.localization_loss)
+    model.fit(data["images"], y, epochs=2, batch_size=16, verbose=0)
+    x = data["images"][:16].astype(np.float32)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), np.asarray(model(x, training=True)), atol=1e-5)
 
 
 def test_landmarks_round_trip():

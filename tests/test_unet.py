@@ -52,6 +52,15 @@ def test_metrics_agree_with_keras_mean_iou():
     assert unet.segmentation_metrics(y_true, y_pred, 5)["mean_iou"] == pytest.approx(float(metric.result()), rel=1e-5)
 
 
+def test_class_weights_inverse_square_root_of_share():
+    masks = np.array([[0] * 81 + [1] * 9 + [2] * 10 + [4] * 0])  # shares .81, .09, .10; class 3 absent
+    w = unet.class_weights(masks, 4)
+    np.testing.assert_allclose(w[1] / w[0], 3, rtol=1e-6)  # sqrt(.81 / .09)
+    np.testing.assert_allclose(w[2] / w[0], 0.9 / np.sqrt(0.1), rtol=1e-6)
+    assert w[3] == 0
+    assert w[masks].mean() == pytest.approx(1)  # the average pixel weighs 1
+
+
 def test_small_unet_learns_a_toy_segmentation():
     keras.utils.set_random_seed(0)
     x = np.zeros((32, 16, 16, 1), np.float32)
@@ -71,8 +80,8 @@ def test_small_unet_learns_a_toy_segmentation():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="divisible by 16"):
         unet.unet_model((100, 128, 3))
-    with pytest.raises(ValueError, match="inputs"):
-        unet.conv_block(None)
+    with pytest.raises(ValueError, match="images must hold finite values"):
+        unet.predict_masks(unet.unet_model((16, 16, 3), n_filters=2, n_classes=2), np.full((1, 16, 16, 3), np.nan))
     with pytest.raises(ValueError, match="same shape"):
         unet.segmentation_metrics(np.zeros((2, 2), int), np.zeros((2, 3), int), 2)
     with pytest.raises(ValueError, match="y_pred"):
