@@ -346,11 +346,6 @@ def pool_backward(dA, cache, mode="max"):
     return dA_prev
 
 
-# The names W1-1 used for the loop versions, until it calls them by the course's names.
-conv_forward_loops, conv_backward_loops = conv_forward, conv_backward
-pool_forward_loops, pool_backward_loops = pool_forward, pool_backward
-
-
 # ----------------------------------------------------------------------------- vectorized versions
 
 

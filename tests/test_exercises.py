@@ -210,8 +210,7 @@ def test_student_notebook_carries_no_test_plumbing_or_markers(path, tmp_path):
     student_path = tmp_path / path.name
     exercises.make_student_notebook(path, student_path)
     for index, cell in enumerate(nbformat.read(student_path, as_version=4).cells):
-        if cell.cell_type == "code":
-            assert "NBVAL_" not in cell.source, f"{path.name} cell {index}"
+        assert "NBVAL_" not in cell.source, f"{path.name} cell {index}"  # code lines and the prose about them
         assert not exercises.STRAY_MARKER.search(cell.source), f"{path.name} cell {index}"
         assert exercises.SOLUTION_ONLY_TAG not in cell.metadata.get("tags", []), f"{path.name} cell {index}"
         for line in cell.source.splitlines():

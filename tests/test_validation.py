@@ -210,10 +210,8 @@ NOTHING_TO_REJECT = {"fast_mode", "choose"}
 NOTHING_TO_REJECT |= {"convolutional_block"}
 NOTHING_TO_REJECT |= {"inception_module", "depthwise_separable_block", "mobilenet_v2_block"}
 NOTHING_TO_REJECT |= {"compound_scaling"}  # a formula; scaled_mobile_network checks phi, alpha, beta, gamma
-# numpy_cnn's building blocks read like their formulas (the layers that call them check the data);
-# the *_loops names are W1-1's old names for the layers.
-NOTHING_TO_REJECT |= {"zero_pad", "conv_single_step", "create_mask_from_window", "distribute_value",
-                      "conv_forward_loops", "conv_backward_loops", "pool_forward_loops", "pool_backward_loops"}
+# numpy_cnn's building blocks read like their formulas (the layers that call them check the data).
+NOTHING_TO_REJECT |= {"zero_pad", "conv_single_step", "create_mask_from_window", "distribute_value"}
 # localization's and unet's maths helpers read like their formulas; U-Net's blocks are checked by
 # Keras inside unet_model (issue 13).
 NOTHING_TO_REJECT |= {"decode_boxes", "decode_target", "localization_loss", "decode_landmarks",
