@@ -633,7 +633,8 @@ def classify(image, top=5):
     top = check_int("top", top, 1)
     if top > 1000:
         raise ValueError(f"top must be at most 1000 (the number of classes), got {top}")
-    probabilities = np.asarray(_classifier()(imagenet_input(image)[None], training=False))[0]
+    batch = imagenet_input(image)[None]  # a bad image is reported before the model is loaded
+    probabilities = np.asarray(_classifier()(batch, training=False))[0]
     names = [name for _, name in imagenet_classes()]
     return [(names[i], float(probabilities[i])) for i in np.argsort(-probabilities)[:top]]
 

@@ -128,6 +128,17 @@ def test_classify_refuses_bad_arrays(image, error, match):
         pretrained.classify(image)
 
 
+def test_classify_reports_a_bad_image_before_loading_the_model(tmp_path, monkeypatch):
+    def missing_asset():
+        raise AssetError("efficientnet-lite0 is missing: run make assets")
+
+    monkeypatch.setattr(pretrained, "_classifier", missing_asset)
+    with pytest.raises(FileNotFoundError, match="image"):
+        pretrained.classify(tmp_path / "absent.png")
+    with pytest.raises(AssetError, match="make assets"):
+        pretrained.classify(data.coffee())
+
+
 def test_classify_refuses_bad_files_and_top(tmp_path):
     text = tmp_path / "notes.jpg"
     text.write_text("not a picture\n")
