@@ -31,8 +31,6 @@ PENDING = {
     ("W3-2_yolo", "clean run"), ("W3-2_yolo", "quiet"), ("W3-2_yolo", "size"),
     ("W3-3_unet", "clean run"), ("W3-3_unet", "quiet"),
     ("W4-1_face_recognition", "clean run"), ("W4-1_face_recognition", "quiet"),
-    ("W4-2_neural_style_transfer", "clean run"), ("W4-2_neural_style_transfer", "quiet"),
-    ("W4-2_neural_style_transfer", "size"),
 }
 
 
