@@ -28,7 +28,6 @@ MAX_TEXT_LINES = 60
 PENDING = {
     ("W2-3_transfer_learning", "quiet"), ("W2-3_transfer_learning", "size"),
     ("W3-3_unet", "clean run"), ("W3-3_unet", "quiet"),
-    ("W4-1_face_recognition", "clean run"), ("W4-1_face_recognition", "quiet"),
 }
 
 
