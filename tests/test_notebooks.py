@@ -26,7 +26,6 @@ MAX_TEXT_LINES = 60
 
 # (notebook stem, check) pairs that do not hold yet, on the way to an empty set.
 PENDING = {
-    ("W2-3_transfer_learning", "quiet"), ("W2-3_transfer_learning", "size"),
     ("W3-3_unet", "clean run"), ("W3-3_unet", "quiet"),
 }
 
