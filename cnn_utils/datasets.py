@@ -312,8 +312,6 @@ def convert_to_one_hot(Y, C):
 SHIPPED_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
                   "retina", "motorcycle", "colorwheel", "camera", "coins", "brick", "grass", "gravel",
                   "text", "page", "moon", "clock", "china", "flower", "grace_hopper")
-# The colour photos of the patch task (load_photo_patches).
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "china", "flower", "grace_hopper", "motorcycle")
 # Street and people photos committed in data/photos/ (sources and licences in data/SOURCES.md).
 DATA_PHOTOS = {"dog": "dog.jpg",  # Darknet's test photo: a dog, a bicycle and a pickup
                "london_bus": "pexels_double_decker_bus.jpg",  # a London street: a bus, cars, a taxi
@@ -350,54 +348,6 @@ def load_photo(name):
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
     return np.asarray(image[..., :3], dtype=np.uint8)
-
-
-def _patch_source(name, patch_size):
-    """Photo ``name`` resized so that its shorter side is 3.5 * ``patch_size``: (H, W, 3) uint8."""
-    from PIL import Image
-
-    photo = Image.fromarray(load_photo(name))
-    scale = 3.5 * patch_size / min(photo.size)
-    return np.asarray(photo.resize((round(photo.width * scale), round(photo.height * scale)),
-                                   Image.Resampling.LANCZOS))
-
-
-def load_photo_patches(patch_size=64, n_train=40, n_test=20, photos=PHOTOS, seed=0):
-    """Which photo does a patch come from? Square patches of real photos shipped with packages.
-
-    Each photo (scikit-image, scikit-learn and matplotlib samples) is resized so
-    that its shorter side is 3.5 * ``patch_size``. Training patches are cut at
-    random from its left two thirds, test patches from its right third, so that
-    no test patch overlaps a training patch. Returns the course tuple
-    ``(X_train, Y_train, X_test, Y_test, classes)`` with X (m, patch_size,
-    patch_size, 3) uint8, Y (1, m) int labels (the index of the photo) and
-    ``classes`` the photo names.
-    """
-    patch_size = check_int("patch_size", patch_size, 8)
-    n_train = check_int("n_train", n_train, 1)
-    n_test = check_int("n_test", n_test, 1)
-    if not isinstance(photos, (list, tuple, np.ndarray)):
-        raise TypeError(f"photos must be a list or tuple of names from {PHOTOS}, got {type(photos).__name__}")
-    unknown = [p for p in photos if p not in PHOTOS]
-    if unknown or len(photos) < 2 or len(set(photos)) != len(photos):
-        raise ValueError(f"photos must be at least 2 distinct names from {PHOTOS}, got {tuple(photos)!r}")
-    check_seed("seed", seed)
-    rng = np.random.default_rng(seed)
-    sets = {"train": ([], []), "test": ([], [])}
-    for label, name in enumerate(photos):
-        photo = _patch_source(name, patch_size)
-        height, width = photo.shape[:2]
-        split = width * 2 // 3
-        for part, n, (x_lo, x_hi) in (("train", n_train, (0, split - patch_size)),
-                                      ("test", n_test, (split, width - patch_size))):
-            for _ in range(n):
-                y = rng.integers(0, height - patch_size + 1)
-                x = rng.integers(x_lo, x_hi + 1)
-                sets[part][0].append(photo[y:y + patch_size, x:x + patch_size])
-                sets[part][1].append(label)
-    (x_train, y_train), (x_test, y_test) = (
-        (np.stack(xs), np.array(ys).reshape(1, -1)) for xs, ys in sets.values())
-    return x_train, y_train, x_test, y_test, np.array(photos)
 
 
 IMAGE_FOLDER_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
@@ -437,16 +387,3 @@ def load_image_folder(directory, image_size=(160, 160), validation_fraction=0.2,
         splits += [np.clip(np.round(np.stack(x)), 0, 255).astype(np.uint8), np.array(y).reshape(1, -1)]
     return (*splits, classes)
 
-
-def transfer_dataset(patch_size=96, n_train=16, n_test=10, directory=DATA_DIR):
-    """The course's alpaca folder when ``directory/alpaca`` exists, else patches of shipped photos.
-
-    Returns ``(data, source)`` where ``data`` is the course tuple (images resized to
-    ``patch_size`` x ``patch_size``) and ``source`` says which data set it is.
-    """
-    folder = check_path("directory", directory) / "alpaca"
-    if folder.is_dir():
-        data = load_image_folder(folder, image_size=(patch_size, patch_size))
-        return data, f"the course's alpaca folder in {folder}"
-    data = load_photo_patches(patch_size, n_train=n_train, n_test=n_test)
-    return data, "patches of photos that ship with scikit-image, scikit-learn and matplotlib"

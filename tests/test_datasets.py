@@ -166,15 +166,6 @@ def test_load_image_folder_reads_the_alpaca_layout(tmp_path):
         assert np.all((x.reshape(len(x), -1).mean(axis=1) > 120) == (y.ravel() == 0))
 
 
-def test_transfer_dataset_prefers_the_alpaca_folder(tmp_path):
-    (data, source) = datasets.transfer_dataset(patch_size=32, n_train=2, n_test=1, directory=tmp_path)
-    assert "patches" in source and data[0].shape[1:] == (32, 32, 3)
-    _write_image_folder(tmp_path / "alpaca", {"alpaca": (5, 200), "not alpaca": (5, 40)})
-    (data, source) = datasets.transfer_dataset(patch_size=32, directory=tmp_path)
-    assert "alpaca" in source and list(data[4]) == ["alpaca", "not alpaca"]
-    assert data[0].shape[1:] == (32, 32, 3) and len(data[0]) + len(data[2]) == 10
-
-
 def test_load_image_folder_rejects_bad_input(tmp_path):
     with pytest.raises(FileNotFoundError, match="directory"):
         datasets.load_image_folder(tmp_path / "missing")
