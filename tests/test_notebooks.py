@@ -5,9 +5,7 @@
 - lean: each notebook under 1.5 MB, all of them under 8 MB, no cell's text output over 60 lines;
 - quiet: no TensorFlow/absl/CUDA start-up lines and no ``\\r`` progress-bar fragments in outputs.
 
-``make refresh NB=notebooks/<name>.ipynb`` writes such a run. A notebook listed in ``PENDING``
-does not meet a check yet (its owner is fixing it): that check is expected to fail for it, and
-the entry goes once the notebook is refreshed.
+``make refresh NB=notebooks/<name>.ipynb`` writes such a run.
 """
 import json
 import re
@@ -23,9 +21,6 @@ MB = 1_000_000
 MAX_NOTEBOOK_BYTES = 1.5 * MB
 MAX_TOTAL_BYTES = 8 * MB
 MAX_TEXT_LINES = 60
-
-# (notebook stem, check) pairs that do not hold yet, on the way to an empty set.
-PENDING = set()
 
 
 def _notebook(path):
@@ -102,35 +97,24 @@ def noise_problems(notebook):
     return problems
 
 
-def _pending(path, check):
-    if (path.stem, check) in PENDING:
-        return [pytest.mark.xfail(reason=f"{path.stem}: {check} pending its refresh", strict=False)]
-    return []
-
-
-def _cases(check):
-    return [pytest.param(path, id=path.stem, marks=_pending(path, check)) for path in NOTEBOOKS]
-
-
-@pytest.mark.parametrize("path", _cases("clean run"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_one_clean_run(path):
     problems = clean_run_problems(_notebook(path))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", _cases("quiet"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_outputs_are_quiet_and_short(path):
     problems = noise_problems(_notebook(path))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", _cases("size"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_small(path):
     size = path.stat().st_size
     assert size < MAX_NOTEBOOK_BYTES, f"{path.name} weighs {size / MB:.2f} MB (at most {MAX_NOTEBOOK_BYTES / MB} MB)"
 
 
-@pytest.mark.skipif(any(check == "size" for _, check in PENDING), reason="notebooks pending a smaller refresh")
 def test_notebooks_together_are_small():
     sizes = {path.name: path.stat().st_size for path in NOTEBOOKS}
     total = sum(sizes.values())
