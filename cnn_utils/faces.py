@@ -509,7 +509,7 @@ def embedding_network(input_shape=(8, 8, 1), embedding_dim=32, normalize=True, n
 
 
 def train_triplet_encoder(x, y, epochs=15, embedding_dim=32, alpha=0.2, batch_size=128, learning_rate=1e-3,
-                          callbacks=(), name="triplet_encoder"):
+                          callbacks=(), validation_data=None, patience=3, name="triplet_encoder"):
     """Train an :func:`embedding_network` with the semi-hard triplet loss; return ``(encoder, history)``.
 
     Arguments:
@@ -517,6 +517,11 @@ def train_triplet_encoder(x, y, epochs=15, embedding_dim=32, alpha=0.2, batch_si
         y: (m,) integer classes (people); each shuffled batch of ``batch_size`` forms its
             own triplets (see :func:`semi_hard_triplet_loss`).
         callbacks: Keras callbacks, e.g. ``[training.OneLineLog("triplet encoder")]``.
+        validation_data: optional ``(x_val, y_val)``, validation images and their classes
+            (typically classes the encoder never trains on). Then training stops early on
+            their one-shot accuracy (:class:`OneShotEarlyStopping` with ``patience``), the
+            encoder keeps the weights of its best epoch, and the history holds
+            ``val_one_shot_accuracy``; at most ``epochs`` epochs either way.
     Adam at ``learning_rate``; unit-length encodings of size ``embedding_dim``. Seed with
     ``config.set_seed`` first to repeat a run. Nothing is printed unless a callback does.
     """
@@ -525,12 +530,56 @@ def train_triplet_encoder(x, y, epochs=15, embedding_dim=32, alpha=0.2, batch_si
     if len(y) != len(x):
         raise ValueError(f"y must hold one class per image of x ({len(x)}), got {len(y)}")
     check_int("epochs", epochs, 1)
+    callbacks = list(callbacks)
+    if validation_data is not None:
+        callbacks.insert(0, OneShotEarlyStopping(*validation_data, patience=patience))
     encoder = embedding_network(x.shape[1:], embedding_dim, name=name)
     encoder.compile(optimizer=keras.optimizers.Adam(learning_rate),
                     loss=lambda labels, embeddings: semi_hard_triplet_loss(labels, embeddings, alpha))
-    history = encoder.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
-                          callbacks=list(callbacks))
+    history = encoder.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=callbacks)
     return encoder, history
+
+
+class OneShotEarlyStopping(keras.callbacks.Callback):
+    """Early stopping on validation one-shot accuracy, keeping the weights of the best epoch.
+
+    After every epoch it encodes the validation images ``x`` (m, H, W, C) with ``encoder``
+    (default: the model being trained) and measures :func:`one_shot_accuracy` on their
+    classes ``y`` (m,), with the same reference draws every epoch; encodings are compared
+    with the logit of ``siamese`` when given (:func:`siamese_similarity`), else by Euclidean
+    distance. The value is added to the epoch's logs as ``val_one_shot_accuracy`` and to
+    ``values``. Training stops after ``patience`` epochs without a new best; at its end the
+    trained model gets back the weights of its best epoch, ``best_epoch`` (counted from 1).
+    """
+
+    def __init__(self, x, y, encoder=None, siamese=None, patience=3, n_trials=20):
+        super().__init__()
+        self.x = check_image("x", x, ndim=(4,))
+        self.y = np.asarray(y).reshape(-1)
+        if len(self.y) != len(self.x):
+            raise ValueError(f"y must hold one class per validation image of x ({len(self.x)}), got {len(self.y)}")
+        self.encoder, self.siamese = encoder, siamese
+        self.patience = check_int("patience", patience, 1)
+        self.n_trials = check_int("n_trials", n_trials, 1)
+
+    def on_train_begin(self, logs=None):
+        self.values, self.best_epoch, self.best_weights = [], 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        encoder = self.encoder if self.encoder is not None else self.model
+        similarity = siamese_similarity(self.siamese) if self.siamese is not None else None
+        value = one_shot_accuracy(encoder.predict(self.x, verbose=0), self.y, self.n_trials, similarity=similarity)
+        if logs is not None:
+            logs["val_one_shot_accuracy"] = value
+        if not self.values or value > max(self.values):
+            self.best_epoch, self.best_weights = epoch + 1, self.model.get_weights()
+        elif epoch + 1 - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+        self.values.append(value)
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 def pairwise_squared_distances(embeddings):

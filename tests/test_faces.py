@@ -411,3 +411,46 @@ def test_train_triplet_encoder_separates_two_easy_classes():
         faces.train_triplet_encoder(x, y[:10], epochs=1)
     with pytest.raises(ValueError, match="x must"):
         faces.train_triplet_encoder(x[..., 0], y, epochs=1)
+
+
+def test_train_triplet_encoder_stops_on_validation_and_keeps_the_best_epoch():
+    from cnn_utils import config
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 0.2, (64, 8, 8, 1)).astype("float32")
+    y = np.repeat([0, 1], 32)
+    x[y == 1, :, :4] += 0.8
+    x_val = rng.uniform(0, 0.2, (40, 8, 8, 1)).astype("float32")
+    y_val = np.repeat([0, 1], 20)
+    x_val[y_val == 1, :, :4] += 0.8
+    config.set_seed(0)
+    encoder, history = faces.train_triplet_encoder(x, y, epochs=30, embedding_dim=8, batch_size=32,
+                                                   validation_data=(x_val, y_val), patience=2)
+    values = history.history["val_one_shot_accuracy"]
+    best = int(np.argmax(values))
+    assert len(values) == len(history.history["loss"]) == best + 3 < 30  # stopped 2 epochs after the best
+    # the encoder holds the best epoch's weights: the same draws give the best epoch's accuracy
+    assert faces.one_shot_accuracy(encoder.predict(x_val, verbose=0), y_val, n_trials=20) == pytest.approx(values[best])
+    with pytest.raises(ValueError, match="y must"):
+        faces.OneShotEarlyStopping(x_val, y_val[:5])
+    with pytest.raises(ValueError, match="patience"):
+        faces.OneShotEarlyStopping(x_val, y_val, patience=0)
+
+
+def test_one_shot_early_stopping_restores_weights_of_a_siamese_network():
+    from cnn_utils import config
+
+    config.set_seed(0)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, (40, 8, 8, 1)).astype("float32")
+    y = np.repeat([0, 1], 20)
+    encoder = faces.embedding_network((8, 8, 1), 4, normalize=False)
+    siamese = faces.siamese_classifier(encoder)
+    siamese.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    stop = faces.OneShotEarlyStopping(x, y, encoder=encoder, siamese=siamese, patience=1)
+    i, j, same = faces.make_pairs(y, 64, seed=0)
+    siamese.fit([x[i], x[j]], rng.permutation(same), epochs=4, verbose=0, callbacks=[stop])  # noise labels
+    assert 1 <= stop.best_epoch <= len(stop.values) <= 4
+    accuracy = faces.one_shot_accuracy(encoder.predict(x, verbose=0), y, n_trials=20,
+                                       similarity=faces.siamese_similarity(siamese))
+    assert accuracy == pytest.approx(max(stop.values))
